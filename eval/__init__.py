@@ -1,0 +1,1 @@
+"""Benchmarks and metrics behind `kb eval` and the performance scripts."""

@@ -1,0 +1,185 @@
+"""The ingestion pipeline: parsed sources in, chunks embedded and indexed, source store updated.
+
+Incremental by content hash: an unchanged source is not embedded again; a changed one
+gets all-new chunk points (ids derive from its hash) and its old points are deleted;
+sources that disappeared are removed when the caller asks for it (`--sync`).
+
+Order of writes for each batch, so that a crash anywhere loses nothing and never
+leaves a mix of versions once recovered: journal the sources as pending, upsert the
+new points, delete the old ones, then record the new state and clear the journal in
+one SQLite transaction. `recover()` (run at every start) finishes or rolls back what a
+crash interrupted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from ingest.chunking import chunk_document
+from ingest.documents import SourceDocument
+from kb_service import languages
+from kb_service.engines.embedder import Embedder, llama_embedding
+from kb_service.engines.vector_index import VectorIndex
+from kb_service.storage.sources import SourceStore
+
+_NS = uuid.UUID("6f1d8a3e-5a7b-4c2e-9d0f-2b8e4a1c7d55")
+BATCH_DOCS = 32
+
+
+@dataclass
+class IngestSummary:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    chunks_embedded: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "removed": len(self.removed),
+            "skipped": len(self.skipped),
+            "errors": len(self.errors),
+            "chunks_embedded": self.chunks_embedded,
+        }
+
+
+def chunk_payload(doc: SourceDocument, heading: str, index: int) -> dict[str, Any]:
+    """What every chunk point carries besides its text: enough to show and filter a hit."""
+    meta: dict[str, Any] = {
+        "source_id": doc.source_id,
+        "kind": doc.kind,
+        "title": doc.title,
+        "url": doc.url,
+        "language": doc.language,
+        "lang_base": languages.base(doc.language),
+        "product_area": doc.product_area.lower() if doc.product_area else None,
+        "tags": [t.lower() for t in doc.tags],
+        "updated": doc.updated,
+        "heading": heading,
+        "chunk_index": index,
+    }
+    if doc.kind == "ticket":
+        meta.update(
+            resolution=doc.resolution,
+            category=doc.category,
+            priority=doc.priority,
+            queue=doc.queue,
+            created=doc.created,
+            resolved=doc.resolved,
+        )
+    return meta
+
+
+def build_nodes(doc: SourceDocument, content_hash: str, max_chars: int) -> list[Any]:
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+    nodes = []
+    for chunk in chunk_document(doc, max_chars=max_chars):
+        meta = chunk_payload(doc, chunk.heading, chunk.index)
+        node = TextNode(
+            id_=str(uuid.uuid5(_NS, f"{doc.source_id}|{content_hash}|{chunk.index}")),
+            text=chunk.text,
+            metadata=meta,
+            excluded_embed_metadata_keys=list(meta),  # embed the chunk text alone
+            excluded_llm_metadata_keys=list(meta),
+        )
+        node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=doc.source_id)
+        nodes.append(node)
+    return nodes
+
+
+class Indexer:
+    def __init__(self, embedder: Embedder, index: VectorIndex, store: SourceStore, chunk_max_chars: int) -> None:
+        from llama_index.core.ingestion import IngestionPipeline
+
+        self.embedder = embedder
+        self.index = index
+        self.store = store
+        self.chunk_max_chars = chunk_max_chars
+        # LlamaIndex's ingestion pipeline embeds the nodes we chunked ourselves (no cache, no docstore:
+        # the source store's content hashes already decide what needs embedding).
+        self._pipeline = IngestionPipeline(transformations=[llama_embedding(embedder)])
+
+    def recover(self) -> int:
+        """Finish what a crash interrupted: each pending source ends up with exactly its committed points."""
+        pending = self.store.pending()
+        redo: list[SourceDocument] = []
+        for source_id in pending:
+            committed = self.store.get(source_id)
+            keep = committed.chunk_ids if committed else []
+            self.index.delete_source(source_id, keep=keep)
+            if committed and self.index.point_ids(source_id) != set(keep):
+                redo.append(committed.doc)  # e.g. a rebuild stopped before this source was re-embedded
+        if redo:
+            self.apply(redo, force=True)
+        if pending:
+            self.store.clear_pending(pending)
+        return len(pending)
+
+    def apply(
+        self,
+        docs: Iterable[SourceDocument],
+        remove: Iterable[str] = (),
+        progress: Callable[[int], None] | None = None,
+        force: bool = False,
+    ) -> IngestSummary:
+        """Index `docs` (skipping unchanged ones unless `force`) and remove the sources in `remove`."""
+        summary = IngestSummary()
+        known = self.store.hashes()
+        todo: list[tuple[SourceDocument, str]] = []
+        moved: list[tuple[SourceDocument, str, list[str]]] = []
+        for doc in docs:
+            h = doc.content_hash()
+            if known.get(doc.source_id) == h and not force:
+                summary.unchanged.append(doc.source_id)
+                stored = self.store.get(doc.source_id)
+                if stored and stored.doc.origin != doc.origin:  # same content, new file: no re-embedding
+                    moved.append((doc, h, stored.chunk_ids))
+                if progress:
+                    progress(1)
+                continue
+            (summary.updated if doc.source_id in known else summary.added).append(doc.source_id)
+            todo.append((doc, h))
+        if moved:
+            self.store.commit(moved, [])
+
+        for start in range(0, len(todo), BATCH_DOCS):
+            batch = todo[start : start + BATCH_DOCS]
+            per_doc = [(doc, h, build_nodes(doc, h, self.chunk_max_chars)) for doc, h in batch]
+            nodes = [n for _, _, ns in per_doc for n in ns]
+            embedded = self._pipeline.run(nodes=nodes, show_progress=False)
+            self.store.mark_pending([doc.source_id for doc, _, _ in per_doc])
+            self.index.add(embedded)
+            for doc, _, ns in per_doc:
+                if doc.source_id in known:
+                    self.index.delete_source(doc.source_id, keep=[n.node_id for n in ns])
+            self.store.commit([(doc, h, [n.node_id for n in ns]) for doc, h, ns in per_doc], [])
+            summary.chunks_embedded += len(nodes)
+            if progress:
+                progress(len(batch))
+
+        to_remove = [s for s in dict.fromkeys(remove) if s in known]
+        if to_remove:
+            self.store.mark_pending(to_remove)
+            for source_id in to_remove:
+                self.index.delete_source(source_id)
+            self.store.commit([], to_remove)
+            summary.removed.extend(to_remove)
+        return summary
+
+    def rebuild(self, progress: Callable[[int], None] | None = None) -> IngestSummary:
+        """Re-embed every stored source into a fresh index (after a model change).
+
+        All sources are journalled first, so a rebuild cut short is completed by `recover()`.
+        """
+        docs = [s.doc for s in self.store.iter_all()]
+        self.store.mark_pending([d.source_id for d in docs])
+        self.index.recreate(self.embedder.model_name, self.embedder.dim)
+        return self.apply(docs, progress=progress, force=True)

@@ -1,0 +1,1 @@
+"""HTTP API: one router per capability, combined in kb_service.app."""

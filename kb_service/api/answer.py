@@ -1,0 +1,30 @@
+"""POST /v1/answer: a short grounded answer for customer widgets, or an honest hand-off."""
+
+from fastapi import APIRouter, Depends
+
+from kb_service.api.deps import KBDep, SettingsDep, require
+from kb_service.api.schemas import AnswerIn, AnswerOut, CitationOut
+from kb_service.api.search import check_length, public_id
+from kb_service.retrieval.search import SearchFilters
+
+router = APIRouter(tags=["answer"])
+
+HANDOFF_MESSAGE = "The help centre has no article that answers this. A member of the support team can help."
+
+
+@router.post("/v1/answer", response_model=AnswerOut, dependencies=[Depends(require("answer"))])
+def answer(body: AnswerIn, kb: KBDep, settings: SettingsDep) -> AnswerOut:
+    check_length(body.question, settings, "question")
+    f = body.filters
+    filters = SearchFilters("article", tuple(f.language or ()), f.product_area, tuple(f.tags or ())) if f else None
+    a = kb.answers.answer(body.question, filters, body.language)
+    return AnswerOut(
+        answered=a.answered,
+        answer=a.answer,
+        confidence=a.confidence,
+        handoff=a.handoff,
+        message=None if a.answered else HANDOFF_MESSAGE,
+        citations=[CitationOut(article_id=public_id(c.article_id), title=c.title, url=c.url) for c in a.citations],
+        question_language=a.question_language,
+        answer_language=a.answer_language,
+    )

@@ -1,0 +1,58 @@
+"""POST /v1/ingest: upload help-centre pages, Markdown or ticket exports (admin only).
+
+All or nothing: if any uploaded file is malformed, nothing is indexed and the answer
+names each bad file and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, HTTPException, UploadFile
+
+from ingest.loader import load_path
+from kb_service.api.deps import KBDep, SettingsDep, require
+from kb_service.api.schemas import IngestOut
+
+router = APIRouter(tags=["ingest"])
+ALLOWED = {".html", ".htm", ".md", ".markdown", ".json", ".jsonl", ".csv"}
+
+
+def _safe_name(name: str) -> str:
+    base = Path(name or "upload").name
+    return re.sub(r"[^A-Za-z0-9._-]", "_", base)[:120] or "upload"
+
+
+@router.post("/v1/ingest", response_model=IngestOut, dependencies=[Depends(require("ingest"))])
+async def ingest_upload(files: Annotated[list[UploadFile], File(description="HTML, Markdown, JSON, JSONL or CSV files.")], kb: KBDep, settings: SettingsDep) -> IngestOut:
+    if not files:
+        raise HTTPException(422, "no files uploaded")
+    with tempfile.TemporaryDirectory(prefix="kb-upload-") as tmp:
+        names: set[str] = set()
+        total = 0
+        for upload in files:
+            name = _safe_name(upload.filename or "")
+            if Path(name).suffix.lower() not in ALLOWED:
+                raise HTTPException(415, f"{upload.filename!r}: unsupported file type; upload one of {', '.join(sorted(ALLOWED))}")
+            if name in names:
+                raise HTTPException(422, f"{upload.filename!r} is uploaded twice")
+            names.add(name)
+            data = await upload.read(settings.max_upload_bytes + 1)
+            total += len(data)
+            if len(data) > settings.max_upload_bytes or total > settings.max_upload_bytes:
+                raise HTTPException(413, f"uploads are limited to {settings.max_upload_bytes} bytes in all (KB_MAX_UPLOAD_BYTES)")
+            (Path(tmp) / name).write_bytes(data)
+        result = load_path(Path(tmp))
+        if result.errors:
+            detail = "; ".join(f"{Path(f).name}: {msg}" for f, msg in result.errors)
+            raise HTTPException(422, f"nothing was ingested: {detail}")
+        for doc in result.documents:
+            doc.origin = "upload:" + Path(doc.origin or "").name
+        summary = kb.put_documents(result.documents)
+    return IngestOut(
+        added=summary.added, updated=summary.updated, unchanged=summary.unchanged, removed=summary.removed,
+        skipped=[list(s) for s in result.skipped], chunks_embedded=summary.chunks_embedded,
+    )

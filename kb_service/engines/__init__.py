@@ -1,0 +1,1 @@
+"""External engines, each behind a small interface: embedder, vector index, language detector, generator."""

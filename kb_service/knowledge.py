@@ -1,0 +1,124 @@
+"""One knowledge base: the engines, the index and the source store wired together once per process.
+
+The service (one instance in the app's lifespan) and the CLI both work through this class,
+so that ingest, search and answers behave the same everywhere.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ingest.documents import SourceDocument
+from ingest.loader import load_path
+from ingest.pipeline import Indexer, IngestSummary
+from kb_service.config import Settings
+from kb_service.engines.embedder import get_embedder
+from kb_service.engines.langdetect import default_detector
+from kb_service.engines.vector_index import VectorIndex
+from kb_service.retrieval.answer import AnswerComposer
+from kb_service.retrieval.search import Hit, SearchFilters, Searcher
+from kb_service.storage.sources import SourceStore
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "ingest" / "sample"
+
+
+@dataclass
+class Suggestions:
+    articles: list[Hit]
+    tickets: list[Hit]
+    query_language: str | None
+
+
+class KnowledgeBase:
+    def __init__(self, settings: Settings, check_model: bool = True) -> None:
+        self.settings = settings
+        self.embedder = get_embedder(settings)
+        self.index = VectorIndex(settings, self.embedder.model_name, self.embedder.dim, check_model=check_model)
+        self.store = SourceStore(settings.sources_db_path)
+        self.detector = default_detector()
+        self.indexer = Indexer(self.embedder, self.index, self.store, settings.chunk_max_chars)
+        self.searcher = Searcher(self.embedder, self.index, self.detector)
+        self.answers = AnswerComposer(
+            self.searcher, settings.answer_min_score, settings.answer_full_confidence_score, settings.answer_max_chars
+        )
+        self._writes = threading.Lock()  # one writer at a time: ingest, article writes, reindex
+        if check_model:
+            with self._writes:
+                self.indexer.recover()
+
+    def close(self) -> None:
+        self.index.close()
+        self.store.close()
+
+    # --- writes ------------------------------------------------------------
+    def ingest_paths(
+        self,
+        paths: Iterable[Path],
+        sync: bool = False,
+        progress: Callable[[int], None] | None = None,
+        on_total: Callable[[int], None] | None = None,
+    ) -> IngestSummary:
+        """Parse every path, then index what changed; with `sync`, drop sources that vanished from them."""
+        docs: list[SourceDocument] = []
+        seen: dict[str, str] = {}
+        summary = IngestSummary()
+        failed_files: set[str] = set()
+        roots = [Path(p).resolve() for p in paths]
+        for root in roots:
+            if not root.exists():
+                summary.errors.append((str(root), "no such file or directory"))
+                continue
+            result = load_path(root)
+            summary.skipped.extend(result.skipped)
+            summary.errors.extend(result.errors)
+            failed_files.update(f for f, _ in result.errors)
+            for doc in result.documents:
+                if doc.source_id in seen:
+                    summary.errors.append((doc.origin or "", f"duplicate id {doc.source_id} (also in {seen[doc.source_id]})"))
+                    continue
+                if len(doc.body) > self.settings.max_document_chars:
+                    summary.errors.append(
+                        (doc.origin or "", f"{doc.source_id} is {len(doc.body)} characters, over the limit of "
+                         f"{self.settings.max_document_chars} (KB_MAX_DOCUMENT_CHARS)")
+                    )
+                    failed_files.add(doc.origin or "")
+                    continue
+                seen[doc.source_id] = doc.origin or ""
+                docs.append(doc)
+        remove: list[str] = []
+        if sync:
+            for root in roots:
+                for source_id in sorted(self.store.ids_under(root) - seen.keys()):
+                    stored = self.store.get(source_id)
+                    # a file that failed to parse this time has not disappeared: keep its sources
+                    if stored and stored.doc.origin not in failed_files:
+                        remove.append(source_id)
+        if on_total:
+            on_total(len(docs))
+        with self._writes:
+            result = self.indexer.apply(docs, remove=remove, progress=progress)
+        result.skipped = summary.skipped + result.skipped
+        result.errors = summary.errors + result.errors
+        return result
+
+    def put_documents(self, docs: list[SourceDocument]) -> IngestSummary:
+        with self._writes:
+            return self.indexer.apply(docs)
+
+    def delete_sources(self, source_ids: list[str]) -> IngestSummary:
+        with self._writes:
+            return self.indexer.apply([], remove=source_ids)
+
+    def reindex(self, progress: Callable[[int], None] | None = None) -> IngestSummary:
+        with self._writes:
+            return self.indexer.rebuild(progress=progress)
+
+    # --- reads -------------------------------------------------------------
+    def suggest(self, text: str, top_articles: int = 5, top_tickets: int = 5, language: str | None = None) -> Suggestions:
+        vec = self.searcher.embed_query(text)  # embed once, search twice
+        arts = self.searcher.search(text, top_articles, SearchFilters(source="article"), language, vector=vec)
+        ticks = self.searcher.search(text, top_tickets, SearchFilters(source="ticket"), arts.query_language, vector=vec)
+        return Suggestions(arts.hits, ticks.hits, arts.query_language)

@@ -1,0 +1,1 @@
+"""Retrieval: the search pipeline and answer composition with abstention."""

@@ -1,0 +1,131 @@
+"""The search pipeline behind /v1/search, /v1/answer, /v1/suggest and `kb search`.
+
+Dense multilingual retrieval (the query embedded with the model's query prefix, cosine
+against passage chunks), chunks grouped so that each source appears once with its best
+chunk, metadata filters applied inside Qdrant.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from kb_service import languages
+from kb_service.engines.embedder import Embedder
+from kb_service.engines.langdetect import LanguageDetector
+from kb_service.engines.vector_index import ChunkHit, VectorIndex
+
+SourceFilter = Literal["article", "ticket"]
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    source: SourceFilter | None = None
+    languages: tuple[str, ...] = ()  # supported BCP 47 codes; a base code also matches its regions
+    product_area: str | None = None
+    tags: tuple[str, ...] = ()  # any of
+
+    def to_llama(self) -> Any | None:
+        from llama_index.core.vector_stores.types import FilterOperator, MetadataFilter, MetadataFilters
+
+        flt: list[MetadataFilter] = []
+        if self.source:
+            flt.append(MetadataFilter(key="kind", value=self.source))
+        if self.languages:
+            bases = sorted({languages.base(code) or "" for code in self.languages})
+            flt.append(MetadataFilter(key="lang_base", value=bases, operator=FilterOperator.IN))
+        if self.product_area:
+            flt.append(MetadataFilter(key="product_area", value=self.product_area.lower()))
+        if self.tags:
+            flt.append(MetadataFilter(key="tags", value=[t.lower() for t in self.tags], operator=FilterOperator.IN))
+        return MetadataFilters(filters=flt) if flt else None
+
+
+@dataclass
+class Hit:
+    source_id: str
+    kind: str
+    title: str
+    url: str | None
+    language: str | None
+    score: float
+    heading: str
+    text: str  # the best-matching chunk, without its title line
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def snippet(self, max_chars: int = 280) -> str:
+        flat = " ".join(self.text.split())
+        if len(flat) <= max_chars:
+            return flat
+        cut = flat.rfind(" ", 0, max_chars - 1)
+        return flat[: cut if cut > max_chars // 2 else max_chars - 1] + "…"
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    query_language: str | None
+    query_language_confidence: float
+    took_ms: float
+
+
+def strip_title_line(text: str, title: str) -> str:
+    """Chunks start with 'Title — Heading' so the embedding sees context; a snippet should not repeat it."""
+    first, _, rest = text.partition("\n")
+    return rest.strip() if rest and first.startswith(title[:40]) else text.strip()
+
+
+def group_hits(chunks: list[ChunkHit], top_k: int) -> list[Hit]:
+    best: dict[str, Hit] = {}
+    for c in chunks:
+        sid = str(c.metadata.get("source_id"))
+        if sid in best:
+            continue  # chunks arrive best first: the first one per source is its best
+        m = c.metadata
+        best[sid] = Hit(
+            source_id=sid,
+            kind=str(m.get("kind")),
+            title=str(m.get("title") or ""),
+            url=m.get("url"),
+            language=m.get("language"),
+            score=c.score,
+            heading=str(m.get("heading") or ""),
+            text=strip_title_line(c.text, str(m.get("title") or "")),
+            metadata=m,
+        )
+        if len(best) == top_k:
+            break
+    return list(best.values())
+
+
+class Searcher:
+    def __init__(self, embedder: Embedder, index: VectorIndex, detector: LanguageDetector) -> None:
+        self.embedder = embedder
+        self.index = index
+        self.detector = detector
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embedder.embed_queries([text])[0]
+
+    def search(
+        self,
+        query: str,
+        top_k: int = 10,
+        filters: SearchFilters | None = None,
+        query_language: str | None = None,
+        vector: np.ndarray | None = None,
+    ) -> SearchResult:
+        start = time.perf_counter()
+        if query_language:
+            lang, conf = query_language, 1.0
+        else:
+            det = self.detector.detect(query)
+            lang, conf = det.language, det.confidence
+        vec = self.embed_query(query) if vector is None else vector
+        # several chunks of one source may rank high: over-fetch, then keep each source's best
+        chunks = self.index.query(vec.tolist(), top_k=max(top_k * 4, 20), filters=(filters or SearchFilters()).to_llama())
+        hits = group_hits(chunks, top_k)
+        return SearchResult(hits, lang, conf, (time.perf_counter() - start) * 1000)

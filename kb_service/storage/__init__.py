@@ -1,0 +1,1 @@
+"""Relational storage: the source documents behind the index (SQLite under the data directory)."""

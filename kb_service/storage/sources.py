@@ -1,0 +1,196 @@
+"""The source store: every indexed article and ticket as parsed, with its content hash
+and the ids of its chunks in the vector index.
+
+It is what makes ingest incremental (unchanged hash = nothing to embed), what
+`kb reindex` rebuilds the vector index from, and what article listing reads.
+A `pending` journal row is written before a source's points change in the vector
+index and removed in the same transaction that records the new state, so a crash
+in between is found and reconciled on the next start.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from ingest.documents import SourceDocument
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sources (
+    source_id    TEXT PRIMARY KEY,
+    kind         TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    origin       TEXT,
+    title        TEXT NOT NULL,
+    language     TEXT,
+    product_area TEXT,
+    tags         TEXT NOT NULL,
+    doc          TEXT NOT NULL,
+    chunk_ids    TEXT NOT NULL,
+    indexed_at   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sources_kind ON sources(kind);
+CREATE INDEX IF NOT EXISTS sources_origin ON sources(origin);
+CREATE TABLE IF NOT EXISTS pending (
+    source_id  TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL
+);
+"""
+
+
+@dataclass
+class StoredSource:
+    doc: SourceDocument
+    content_hash: str
+    chunk_ids: list[str]
+    indexed_at: str
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class SourceStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.executescript(_SCHEMA)
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # --- reads -------------------------------------------------------------
+    def _row(self, row: tuple[str, str, str, str]) -> StoredSource:
+        doc_json, content_hash, chunk_ids, indexed_at = row
+        return StoredSource(SourceDocument.from_dict(json.loads(doc_json)), content_hash, json.loads(chunk_ids), indexed_at)
+
+    def get(self, source_id: str) -> StoredSource | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT doc, content_hash, chunk_ids, indexed_at FROM sources WHERE source_id = ?", (source_id,)
+            ).fetchone()
+        return self._row(row) if row else None
+
+    def hashes(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._conn.execute("SELECT source_id, content_hash FROM sources").fetchall())
+
+    def count(self, kind: str | None = None) -> int:
+        with self._lock:
+            if kind:
+                return int(self._conn.execute("SELECT COUNT(*) FROM sources WHERE kind = ?", (kind,)).fetchone()[0])
+            return int(self._conn.execute("SELECT COUNT(*) FROM sources").fetchone()[0])
+
+    def chunk_count(self) -> int:
+        with self._lock:
+            rows = self._conn.execute("SELECT chunk_ids FROM sources").fetchall()
+        return sum(len(json.loads(r[0])) for r in rows)
+
+    def iter_all(self) -> Iterator[StoredSource]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT doc, content_hash, chunk_ids, indexed_at FROM sources ORDER BY source_id"
+            ).fetchall()
+        for row in rows:
+            yield self._row(row)
+
+    def ids_under(self, root: Path) -> set[str]:
+        """Sources that were ingested from `root` (a file, or any file below a folder)."""
+        root_s = str(root.resolve())
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT source_id FROM sources WHERE origin = ? OR origin LIKE ? ESCAPE '\\'",
+                (root_s, root_s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").rstrip("/") + "/%"),
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    def list_articles(
+        self,
+        language: str | None = None,
+        tag: str | None = None,
+        product_area: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> tuple[list[StoredSource], int]:
+        where = ["kind = 'article'"]
+        args: list[object] = []
+        if language:
+            where.append("(lower(language) = lower(?) OR lower(language) LIKE lower(?))")
+            args += [language, language + "-%"]
+        if product_area:
+            where.append("lower(product_area) = lower(?)")
+            args.append(product_area)
+        if tag:
+            where.append("EXISTS (SELECT 1 FROM json_each(sources.tags) WHERE lower(json_each.value) = lower(?))")
+            args.append(tag)
+        clause = " AND ".join(where)
+        with self._lock:
+            total = int(self._conn.execute(f"SELECT COUNT(*) FROM sources WHERE {clause}", args).fetchone()[0])
+            rows = self._conn.execute(
+                f"SELECT doc, content_hash, chunk_ids, indexed_at FROM sources WHERE {clause} "
+                "ORDER BY title COLLATE NOCASE, source_id LIMIT ? OFFSET ?",
+                [*args, limit, offset],
+            ).fetchall()
+        return [self._row(r) for r in rows], total
+
+    # --- writes ------------------------------------------------------------
+    def mark_pending(self, source_ids: list[str]) -> None:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO pending(source_id, started_at) VALUES (?, ?)",
+                [(s, _now()) for s in source_ids],
+            )
+            self._conn.execute("COMMIT")
+
+    def pending(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._conn.execute("SELECT source_id FROM pending").fetchall()]
+
+    def clear_pending(self, source_ids: list[str]) -> None:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.executemany("DELETE FROM pending WHERE source_id = ?", [(s,) for s in source_ids])
+            self._conn.execute("COMMIT")
+
+    def commit(self, upserts: list[tuple[SourceDocument, str, list[str]]], deletes: list[str]) -> None:
+        """Record new states and removals, and clear their journal rows, in one transaction."""
+        now = _now()
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for doc, content_hash, chunk_ids in upserts:
+                    self._conn.execute(
+                        "INSERT OR REPLACE INTO sources(source_id, kind, content_hash, origin, title, language, "
+                        "product_area, tags, doc, chunk_ids, indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        (
+                            doc.source_id,
+                            doc.kind,
+                            content_hash,
+                            doc.origin,
+                            doc.title,
+                            doc.language,
+                            doc.product_area,
+                            json.dumps(doc.tags, ensure_ascii=False),
+                            json.dumps(doc.to_dict(), ensure_ascii=False),
+                            json.dumps(chunk_ids),
+                            now,
+                        ),
+                    )
+                    self._conn.execute("DELETE FROM pending WHERE source_id = ?", (doc.source_id,))
+                for source_id in deletes:
+                    self._conn.execute("DELETE FROM sources WHERE source_id = ?", (source_id,))
+                    self._conn.execute("DELETE FROM pending WHERE source_id = ?", (source_id,))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
