@@ -65,7 +65,8 @@ class SentenceTransformerEmbedder:
             ) from exc
         self._model.eval()
         self.model_name = settings.embedding_model
-        dim = self._model.get_sentence_embedding_dimension()
+        getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dim = getter()
         if dim is None:
             raise EmbedderUnavailable(f"model {settings.embedding_model!r} does not report its dimension")
         self.dim = int(dim)
