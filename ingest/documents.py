@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 SourceKind = Literal["article", "ticket"]
@@ -74,3 +75,29 @@ class SourceDocument:
         d.pop("origin", None)
         blob = json.dumps(d, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def read_source_bytes(path: Path) -> bytes:
+    """Read a file for a parser; an unreadable file is a ParseError naming it."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ParseError(f"{path}: cannot read file: {exc.strerror or exc}") from exc
+
+
+def parse_tags(value: Any) -> list[str]:
+    """Tags from a list, or a string separated by '|' (ticket exports) or ',' (front matter, meta keywords)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        raw = value.split("|") if "|" in value else value.split(",")
+    elif isinstance(value, (list, tuple)):
+        raw = [str(v) for v in value if v is not None]
+    else:
+        raw = [str(value)]
+    out: list[str] = []
+    for t in raw:
+        t = " ".join(t.split())
+        if t and t not in out:
+            out.append(t)
+    return out

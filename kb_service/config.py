@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)
 
     # Abstention: the cosine score of the best article chunk below which /v1/answer hands off.
-    answer_min_score: float = Field(0.80, ge=0.0, le=1.0)
+    answer_min_score: float = Field(0.82, ge=0.0, le=1.0)
     answer_full_confidence_score: float = Field(0.88, ge=0.0, le=1.0)
     answer_max_chars: int = Field(900, ge=100, le=5000)
 

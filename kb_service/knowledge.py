@@ -40,14 +40,14 @@ class KnowledgeBase:
         self.store = SourceStore(settings.sources_db_path)
         self.detector = default_detector()
         self.indexer = Indexer(self.embedder, self.index, self.store, settings.chunk_max_chars)
-        self.searcher = Searcher(self.embedder, self.index, self.detector)
-        self.answers = AnswerComposer(
-            self.searcher, settings.answer_min_score, settings.answer_full_confidence_score, settings.answer_max_chars
-        )
         self._writes = threading.Lock()  # one writer at a time: ingest, article writes, reindex
         if check_model:
             with self._writes:
                 self.indexer.recover()
+        self.searcher = Searcher(self.embedder, self.index, self.detector)
+        self.answers = AnswerComposer(
+            self.searcher, settings.answer_min_score, settings.answer_full_confidence_score, settings.answer_max_chars
+        )
 
     def close(self) -> None:
         self.index.close()
@@ -100,21 +100,32 @@ class KnowledgeBase:
             on_total(len(docs))
         with self._writes:
             result = self.indexer.apply(docs, remove=remove, progress=progress)
+            self._after_write(result)
         result.skipped = summary.skipped + result.skipped
         result.errors = summary.errors + result.errors
         return result
 
+    def _after_write(self, summary: IngestSummary) -> None:
+        if summary.added or summary.updated or summary.removed:
+            self.searcher.prior.refresh(self.index)
+
     def put_documents(self, docs: list[SourceDocument]) -> IngestSummary:
         with self._writes:
-            return self.indexer.apply(docs)
+            summary = self.indexer.apply(docs)
+            self._after_write(summary)
+            return summary
 
     def delete_sources(self, source_ids: list[str]) -> IngestSummary:
         with self._writes:
-            return self.indexer.apply([], remove=source_ids)
+            summary = self.indexer.apply([], remove=source_ids)
+            self._after_write(summary)
+            return summary
 
     def reindex(self, progress: Callable[[int], None] | None = None) -> IngestSummary:
         with self._writes:
-            return self.indexer.rebuild(progress=progress)
+            summary = self.indexer.rebuild(progress=progress)
+            self._after_write(summary)
+            return summary
 
     # --- reads -------------------------------------------------------------
     def suggest(self, text: str, top_articles: int = 5, top_tickets: int = 5, language: str | None = None) -> Suggestions:

@@ -1,9 +1,9 @@
 """Liveness and readiness: no key needed."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from kb_service import __version__, languages
-from kb_service.api.deps import KBDep
+from kb_service.api.deps import KBDep, require
 from kb_service.api.schemas import HealthOut, LanguagesOut
 
 router = APIRouter(tags=["health"])
@@ -25,7 +25,7 @@ def health(kb: KBDep) -> HealthOut:
     )
 
 
-@router.get("/v1/languages", response_model=LanguagesOut, tags=["languages"])
+@router.get("/v1/languages", response_model=LanguagesOut, tags=["languages"], dependencies=[Depends(require("languages"))])
 def supported_languages() -> LanguagesOut:
     """The supported languages as BCP 47 codes with their English names."""
     return LanguagesOut(languages=dict(languages.SUPPORTED))

@@ -48,7 +48,10 @@ def prepare_models(settings: Settings, force: bool = False) -> Path | None:
 class SentenceTransformerEmbedder:
     def __init__(self, settings: Settings) -> None:
         import torch
+        import transformers
         from sentence_transformers import SentenceTransformer
+
+        transformers.logging.disable_progress_bar()  # no "Loading weights" bar on every start
 
         if settings.torch_threads:
             torch.set_num_threads(settings.torch_threads)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Iterator
+
+import numpy as np
 
 from qdrant_client import QdrantClient
 from qdrant_client.http import models as rest
@@ -161,6 +163,20 @@ class VectorIndex:
                 ids.update(str(p.id) for p in points)
                 if offset is None:
                     return ids
+
+    def iter_vectors(self, payload_key: str) -> "Iterator[tuple[Any, np.ndarray]]":
+        """Every point's vector with one payload field (for statistics over the whole index)."""
+        offset = None
+        while True:
+            with self._lock:
+                points, offset = self._client.scroll(
+                    self.collection, limit=1024, offset=offset, with_payload=[payload_key], with_vectors=True
+                )
+            for p in points:
+                vec = p.vector if not isinstance(p.vector, dict) else next(iter(p.vector.values()))
+                yield (p.payload or {}).get(payload_key), np.asarray(vec, dtype=np.float32)
+            if offset is None:
+                return
 
     def query(self, vector: list[float], top_k: int, filters: Any | None = None) -> list[ChunkHit]:
         """Nearest chunks by cosine similarity; `filters` are LlamaIndex MetadataFilters."""

@@ -17,6 +17,7 @@ from kb_service import languages
 from kb_service.engines.embedder import Embedder
 from kb_service.engines.langdetect import LanguageDetector
 from kb_service.engines.vector_index import ChunkHit, VectorIndex
+from kb_service.retrieval.language_prior import LanguagePrior
 
 SourceFilter = Literal["article", "ticket"]
 
@@ -106,6 +107,8 @@ class Searcher:
         self.embedder = embedder
         self.index = index
         self.detector = detector
+        self.prior = LanguagePrior()
+        self.prior.refresh(index)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embedder.embed_queries([text])[0]
@@ -125,7 +128,14 @@ class Searcher:
             det = self.detector.detect(query)
             lang, conf = det.language, det.confidence
         vec = self.embed_query(query) if vector is None else vector
-        # several chunks of one source may rank high: over-fetch, then keep each source's best
-        chunks = self.index.query(vec.tolist(), top_k=max(top_k * 4, 20), filters=(filters or SearchFilters()).to_llama())
+        # several chunks of one source may rank high, and the language correction reorders:
+        # over-fetch, correct, then keep each source's best chunk
+        chunks = self.index.query(vec.tolist(), top_k=max(top_k * 8, 50), filters=(filters or SearchFilters()).to_llama())
+        shift = self.prior.corrections(vec)
+        if shift:
+            chunks = sorted(
+                (ChunkHit(c.node_id, c.score - shift.get(c.metadata.get("lang_base") or "und", 0.0), c.text, c.metadata) for c in chunks),
+                key=lambda c: -c.score,
+            )
         hits = group_hits(chunks, top_k)
         return SearchResult(hits, lang, conf, (time.perf_counter() - start) * 1000)
