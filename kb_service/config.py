@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
-
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -45,14 +43,6 @@ class Settings(BaseSettings):
     answer_min_score: float = Field(0.82, ge=0.0, le=1.0)
     answer_full_confidence_score: float = Field(0.88, ge=0.0, le=1.0)
     answer_max_chars: int = Field(900, ge=100, le=5000)
-
-    generator: Literal["auto", "extractive", "claude"] = Field(
-        "auto", description="auto = Claude when an Anthropic key is set, else extractive."
-    )
-    anthropic_api_key: SecretStr | None = None
-    anthropic_model: str = "claude-sonnet-4-5"
-    anthropic_base_url: str | None = None
-    anthropic_timeout_s: float = Field(30.0, gt=0)
 
     @field_validator("data_dir", "models_dir", mode="after")
     @classmethod

@@ -17,7 +17,7 @@ from ingest.pipeline import Indexer, IngestSummary
 from kb_service.config import Settings
 from kb_service.engines.embedder import get_embedder
 from kb_service.engines.langdetect import default_detector
-from kb_service.engines.vector_index import VectorIndex
+from kb_service.engines.vector_index import VectorIndex, open_client
 from kb_service.retrieval.answer import AnswerComposer
 from kb_service.retrieval.search import Hit, SearchFilters, Searcher
 from kb_service.storage.sources import SourceStore
@@ -35,8 +35,9 @@ class Suggestions:
 class KnowledgeBase:
     def __init__(self, settings: Settings, check_model: bool = True) -> None:
         self.settings = settings
+        client = open_client(settings)  # first: a locked embedded store fails before the model loads
         self.embedder = get_embedder(settings)
-        self.index = VectorIndex(settings, self.embedder.model_name, self.embedder.dim, check_model=check_model)
+        self.index = VectorIndex(settings, self.embedder.model_name, self.embedder.dim, client=client, check_model=check_model)
         self.store = SourceStore(settings.sources_db_path)
         self.detector = default_detector()
         self.indexer = Indexer(self.embedder, self.index, self.store, settings.chunk_max_chars)

@@ -1,9 +1,9 @@
 """Answers for customer widgets: built only from knowledge-base passages, with citations,
 a confidence, and an honest hand-off when the knowledge base does not answer.
 
-Offline the answer is extractive: the best-matching section of the best article (its
-numbered steps kept whole), never words that are not in the KB. A generator engine can
-rewrite it from the same passages when one is configured.
+The answer is extractive: the best-matching section of the best article (its numbered
+steps kept whole), never words that are not in the KB. (A Claude generator that rewrites
+it from the same passages is planned with the translation work; it does not exist yet.)
 """
 
 from __future__ import annotations
