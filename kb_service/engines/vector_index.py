@@ -89,6 +89,11 @@ class VectorIndex:
             )
         self.store = QdrantVectorStore(collection_name=self.collection, client=self._client, batch_size=256)
 
+    @property
+    def embedded(self) -> bool:
+        """True for the local folder store, which scans every point (and checks filters in Python)."""
+        return self._client._client.__class__.__name__ == "QdrantLocal"
+
     # --- metadata ----------------------------------------------------------
     def info(self) -> IndexInfo | None:
         with self._lock:
@@ -108,7 +113,7 @@ class VectorIndex:
             self._client.create_collection(
                 self.collection, vectors_config=rest.VectorParams(size=dim, distance=rest.Distance.COSINE)
             )
-            if self._client._client.__class__.__name__ != "QdrantLocal":  # payload indexes are server-only
+            if not self.embedded:  # payload indexes are server-only
                 for field in (DOC_ID_KEY, "kind", "lang_base", "product_area", "tags"):
                     self._client.create_payload_index(self.collection, field, rest.PayloadSchemaType.KEYWORD)
             # the meta collection is written last: its presence means the collection is complete

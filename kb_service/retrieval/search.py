@@ -44,6 +44,22 @@ class SearchFilters:
             flt.append(MetadataFilter(key="tags", value=[t.lower() for t in self.tags], operator=FilterOperator.IN))
         return MetadataFilters(filters=flt) if flt else None
 
+    @property
+    def empty(self) -> bool:
+        return not (self.source or self.languages or self.product_area or self.tags)
+
+    def matches(self, meta: dict[str, Any]) -> bool:
+        """The same conditions as to_llama(), checked on a hit's payload."""
+        if self.source and meta.get("kind") != self.source:
+            return False
+        if self.languages and meta.get("lang_base") not in {languages.base(c) for c in self.languages}:
+            return False
+        if self.product_area and meta.get("product_area") != self.product_area.lower():
+            return False
+        if self.tags and not {t.lower() for t in self.tags} & set(meta.get("tags") or ()):
+            return False
+        return True
+
 
 @dataclass
 class Hit:
@@ -130,7 +146,7 @@ class Searcher:
         vec = self.embed_query(query) if vector is None else vector
         # several chunks of one source may rank high, and the language correction reorders:
         # over-fetch, correct, then keep each source's best chunk
-        chunks = self.index.query(vec.tolist(), top_k=max(top_k * 8, 50), filters=(filters or SearchFilters()).to_llama())
+        chunks = self._candidates(vec, top_k, filters or SearchFilters())
         shift = self.prior.corrections(vec)
         if shift:
             chunks = sorted(
@@ -139,3 +155,17 @@ class Searcher:
             )
         hits = group_hits(chunks, top_k)
         return SearchResult(hits, lang, conf, (time.perf_counter() - start) * 1000)
+
+    def _candidates(self, vec: np.ndarray, top_k: int, filters: SearchFilters) -> list[ChunkHit]:
+        want = max(top_k * 8, 50)
+        if filters.empty or not self.index.embedded:
+            return self.index.query(vec.tolist(), top_k=want, filters=filters.to_llama())
+        # The embedded store scans every point anyway but checks filters in Python, point by point
+        # (about 95 ms at 10,000 chunks against 9 ms unfiltered): fetch wide, filter here, and ask
+        # the store to filter only when the wide fetch did not yield enough matching sources.
+        wide_k = max(want, 250)
+        wide = self.index.query(vec.tolist(), top_k=wide_k, filters=None)
+        kept = [c for c in wide if filters.matches(c.metadata)]
+        if len(wide) == wide_k and len({c.metadata.get("source_id") for c in kept}) < top_k:
+            return self.index.query(vec.tolist(), top_k=want, filters=filters.to_llama())
+        return kept[:want]

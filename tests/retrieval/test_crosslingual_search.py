@@ -52,3 +52,13 @@ def test_filters(sample_kb: KnowledgeBase) -> None:
     assert billing and all(h.metadata["product_area"] == "billing" for h in billing)
     none = sample_kb.searcher.search("invoice", top_k=5, filters=SearchFilters(tags=("no-such-tag-xyz",))).hits
     assert none == []
+
+
+def test_embedded_post_filter_agrees_with_store_filter(sample_kb: KnowledgeBase) -> None:
+    """The embedded fast path (fetch wide, filter in Python) returns what Qdrant's own filter returns."""
+    for flt in (SearchFilters(source="article"), SearchFilters(source="ticket", languages=("de",)), SearchFilters(product_area="billing", tags=("invoices", "refund"))):
+        for query in ("invoice download", "Passwort vergessen", "cancel my plan"):
+            vec = sample_kb.searcher.embed_query(query)
+            fast = [c.node_id for c in sample_kb.searcher._candidates(vec, 5, flt)][:10]
+            store = [c.node_id for c in sample_kb.index.query(vec.tolist(), top_k=50, filters=flt.to_llama())][:10]
+            assert fast == store, (flt, query)
