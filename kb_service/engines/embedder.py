@@ -83,7 +83,7 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
             vecs = self._model.encode(
-                [prefix + t for t in texts],
+                [prefix + t.strip() for t in texts],  # trailing blanks would add a token
                 batch_size=self._batch,
                 normalize_embeddings=True,
                 convert_to_numpy=True,

@@ -126,6 +126,16 @@ class VectorIndex:
                 [rest.PointStruct(id=META_POINT_ID, vector=[1.0], payload={"model": model, "dim": dim, "created_at": created})],
             )
 
+    def load_stats(self) -> dict[str, Any]:
+        """Statistics a component saved with the index (e.g. language centroids), or {}."""
+        with self._lock:
+            points = self._client.retrieve(self._meta_collection, ids=[META_POINT_ID], with_payload=True)
+        return dict((points[0].payload or {}).get("stats") or {}) if points else {}
+
+    def save_stats(self, stats: dict[str, Any]) -> None:
+        with self._lock:
+            self._client.set_payload(self._meta_collection, {"stats": stats}, points=[META_POINT_ID], wait=True)
+
     def recreate(self, model: str, dim: int) -> None:
         """Drop everything and start an empty index for `model` (used by `kb reindex`)."""
         from llama_index.vector_stores.qdrant import QdrantVectorStore

@@ -27,8 +27,17 @@ class LanguagePrior:
         self._langs: list[str] = []
         self._offsets = np.zeros((0, 0), dtype=np.float32)  # per language: c_L - c
 
+    def load(self, index: VectorIndex) -> None:
+        """Use the centroids saved with the index when they describe it still, else recompute."""
+        saved = index.load_stats().get("language_centroids")
+        if saved and saved.get("points") == index.count():
+            sums = {lang: np.asarray(v, dtype=np.float64) for lang, v in saved["sums"].items()}
+            self._set(sums, {lang: int(n) for lang, n in saved["counts"].items()})
+        else:
+            self.refresh(index)
+
     def refresh(self, index: VectorIndex) -> None:
-        """Recompute the centroids from every chunk vector in the index (after each write)."""
+        """Recompute the centroids from every chunk vector in the index (after each write) and save them."""
         sums: dict[str, np.ndarray] = {}
         counts: dict[str, int] = {}
         for lang, vec in index.iter_vectors("lang_base"):
@@ -38,6 +47,18 @@ class LanguagePrior:
             else:
                 sums[key] = vec.astype(np.float64).copy()
             counts[key] = counts.get(key, 0) + 1
+        index.save_stats(
+            {
+                "language_centroids": {
+                    "points": sum(counts.values()),
+                    "sums": {k: v.tolist() for k, v in sums.items()},
+                    "counts": counts,
+                }
+            }
+        )
+        self._set(sums, counts)
+
+    def _set(self, sums: dict[str, np.ndarray], counts: dict[str, int]) -> None:
         with self._lock:
             if len(sums) < 2:
                 self._langs, self._offsets = [], np.zeros((0, 0), dtype=np.float32)

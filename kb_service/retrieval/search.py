@@ -124,7 +124,7 @@ class Searcher:
         self.index = index
         self.detector = detector
         self.prior = LanguagePrior()
-        self.prior.refresh(index)
+        self.prior.load(index)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embedder.embed_queries([text])[0]
