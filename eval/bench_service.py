@@ -3,7 +3,7 @@
 What it measures, on the embedded defaults (embedded Qdrant, offline multilingual-e5-small):
 
 1. Builds a corpus in a temporary folder (never in the repo) from the evaluation data (default
-   /work/shared/data, read at run time): resolved tickets as JSONL (status "solved", the agent
+   ../shared/data beside the repo, read at run time): resolved tickets as JSONL (status "solved", the agent
    answer as resolution), FAQ / BEIR corpus documents as Markdown articles with front matter,
    short utterances (clinc150, banking77) grouped into FAQ-style Markdown articles, plus the
    project's sample knowledge base. Sources are mixed in proportion to their size, and documents
@@ -64,7 +64,7 @@ from kb_service.config import Settings
 from kb_service.knowledge import SAMPLE_DIR
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = Path(os.environ.get("KB_BENCH_DATA", "/work/shared/data"))
+DEFAULT_DATA = REPO.parent / "shared" / "data"  # the evaluation sets beside the repo, read in place
 DEFAULT_JSON = REPO / "eval" / "results" / "bench_service.json"
 CROSSLINGUAL = REPO / "tests" / "data" / "crosslingual_queries.jsonl"
 API_KEY = "bench-agent-key"

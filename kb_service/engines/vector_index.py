@@ -205,6 +205,29 @@ class VectorIndex:
             hits.append(ChunkHit(node.node_id, float(score), node.get_content(), dict(node.metadata)))
         return hits
 
+    def scan(self, vector: list[float], limit: int, payload_keys: list[str]) -> list[tuple[str, float, dict[str, Any]]]:
+        """Nearest points with only a few payload fields: cheap enough to over-fetch and filter in Python."""
+        with self._lock:
+            points = self._client.query_points(self.collection, query=vector, limit=limit, with_payload=payload_keys).points
+        return [(str(p.id), float(p.score), dict(p.payload or {})) for p in points]
+
+    def fetch(self, scored: list[tuple[str, float]]) -> list[ChunkHit]:
+        """Whole chunks for ids found by scan(), in the given order, rebuilt as LlamaIndex nodes."""
+        from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+        if not scored:
+            return []
+        with self._lock:
+            points = {str(p.id): p for p in self._client.retrieve(self.collection, ids=[i for i, _ in scored], with_payload=True)}
+        hits = []
+        for point_id, score in scored:
+            point = points.get(point_id)
+            if point is None:  # deleted between scan and fetch
+                continue
+            node = metadata_dict_to_node(dict(point.payload or {}))
+            hits.append(ChunkHit(point_id, score, node.get_content(), dict(node.metadata)))
+        return hits
+
     def close(self) -> None:
         with self._lock:
             self._client.close()

@@ -20,6 +20,7 @@ from kb_service.engines.vector_index import ChunkHit, VectorIndex
 from kb_service.retrieval.language_prior import LanguagePrior
 
 SourceFilter = Literal["article", "ticket"]
+FILTER_KEYS = ["source_id", "kind", "lang_base", "product_area", "tags"]  # payload fields filters read
 
 
 @dataclass(frozen=True)
@@ -161,11 +162,13 @@ class Searcher:
         if filters.empty or not self.index.embedded:
             return self.index.query(vec.tolist(), top_k=want, filters=filters.to_llama())
         # The embedded store scans every point anyway but checks filters in Python, point by point
-        # (about 95 ms at 10,000 chunks against 9 ms unfiltered): fetch wide, filter here, and ask
-        # the store to filter only when the wide fetch did not yield enough matching sources.
-        wide_k = max(want, 250)
-        wide = self.index.query(vec.tolist(), top_k=wide_k, filters=None)
-        kept = [c for c in wide if filters.matches(c.metadata)]
-        if len(wide) == wide_k and len({c.metadata.get("source_id") for c in kept}) < top_k:
-            return self.index.query(vec.tolist(), top_k=want, filters=filters.to_llama())
-        return kept[:want]
+        # (104 ms at 10,000 chunks against 12 ms unfiltered). So scan wide with only the filter
+        # fields, filter here, fetch the kept chunks whole, and let the store filter only when even
+        # the widest scan did not find enough matching sources.
+        for wide in (500, 2000):
+            scanned = self.index.scan(vec.tolist(), wide, FILTER_KEYS)
+            kept = [(pid, score) for pid, score, meta in scanned if filters.matches(meta)]
+            sources = {meta.get("source_id") for pid, _, meta in scanned if filters.matches(meta)}
+            if len(sources) >= top_k or len(scanned) < wide:
+                return self.index.fetch(kept[:want])
+        return self.index.query(vec.tolist(), top_k=want, filters=filters.to_llama())
