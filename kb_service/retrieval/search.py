@@ -167,8 +167,7 @@ class Searcher:
         # the widest scan did not find enough matching sources.
         for wide in (500, 2000):
             scanned = self.index.scan(vec.tolist(), wide, FILTER_KEYS)
-            kept = [(pid, score) for pid, score, meta in scanned if filters.matches(meta)]
-            sources = {meta.get("source_id") for pid, _, meta in scanned if filters.matches(meta)}
-            if len(sources) >= top_k or len(scanned) < wide:
-                return self.index.fetch(kept[:want])
+            matched = [(pid, score, meta) for pid, score, meta in scanned if filters.matches(meta)]
+            if len({meta.get("source_id") for _, _, meta in matched}) >= top_k or len(scanned) < wide:
+                return self.index.fetch([(pid, score) for pid, score, _ in matched[:want]])
         return self.index.query(vec.tolist(), top_k=want, filters=filters.to_llama())
