@@ -129,7 +129,6 @@ def search(
 ) -> None:
     """Search the knowledge base. Works while the service runs (through its HTTP API)."""
     from kb_service import languages
-    from kb_service.engines.vector_index import IndexLocked
 
     settings = get_settings()
     if source not in (None, "article", "ticket"):
@@ -142,13 +141,9 @@ def search(
     result = _service_search(settings, payload)
     if result is None:
         from kb_service.api.search import hit_out
-        from kb_service.knowledge import KnowledgeBase
         from kb_service.retrieval.search import SearchFilters
 
-        try:
-            kb = KnowledgeBase(settings)
-        except IndexLocked as exc:
-            _fail(str(exc))
+        kb = _open_kb(settings)
         try:
             r = kb.searcher.search(text, top_k, SearchFilters(source, (lang,) if lang else ()))  # type: ignore[arg-type]
         finally:

@@ -93,3 +93,21 @@ def test_search_and_ingest_while_service_runs(tmp_path: Path) -> None:
     assert not (data / "service.json").exists()
     after = run(["search", "invoices", "-k", "1", "--json"], data)  # the store is free again: searched locally
     assert after.returncode == 0 and '"id": "invoices"' in after.stdout
+
+
+def test_model_change_is_detected_and_reindex_rebuilds(tmp_path: Path) -> None:
+    """The same weights named by path count as another model: the index refuses it until `kb reindex`."""
+    data = tmp_path / "data"
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.md").write_text("---\nid: a\ntitle: Reset your password\n---\n## Steps\n1. Click Forgot password.\n")
+    assert run(["ingest", str(src)], data).returncode == 0
+    other = {"KB_EMBEDDING_MODEL": str(MODELS_DIR / "multilingual-e5-small")}
+    refused = run(["search", "password"], data, **other)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "built with embedding model 'multilingual-e5-small'" in refused.stderr and "kb reindex" in refused.stderr
+    rebuilt = run(["reindex"], data, **other)
+    assert rebuilt.returncode == 0 and "reindexed 1 sources" in rebuilt.stdout
+    found = run(["search", "Passwort vergessen", "-k", "1"], data, **other)
+    assert found.returncode == 0 and "article:a" in found.stdout
+    assert run(["search", "password"], data).returncode == 1  # and now the old name is the other model
