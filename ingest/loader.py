@@ -14,6 +14,7 @@ from typing import Callable
 from ingest.documents import ParseError, SourceDocument
 from ingest.html import parse_html
 from ingest.markdown import parse_markdown
+from ingest.redact import Redactor
 from ingest.tickets import parse_tickets
 
 ARTICLE_PARSERS: dict[str, Callable[[Path], SourceDocument]] = {
@@ -52,16 +53,18 @@ def iter_files(path: Path) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(path).as_posix())
 
 
-def _parse_file(file: Path) -> tuple[list[SourceDocument], list[tuple[str, str]]]:
+def _parse_file(file: Path, redactor: Redactor | None) -> tuple[list[SourceDocument], list[tuple[str, str]]]:
     suffix = file.suffix.lower()
     if suffix in ARTICLE_PARSERS:
         return [ARTICLE_PARSERS[suffix](file)], []
-    result = parse_tickets(file)
+    result = parse_tickets(file, redactor)
     return result.documents, [(tid, f"{reason} ({file.name})") for tid, reason in result.skipped]
 
 
-def load_path(path: Path) -> LoadResult:
-    """Parse every supported file under `path`; never raises for a single bad file."""
+def load_path(path: Path, redactor: Redactor | None = None) -> LoadResult:
+    """Parse every supported file under `path`; never raises for a single bad file.
+
+    `redactor` carries the deployment's product terms (words that are never names)."""
     root = Path(path).expanduser()
     result = LoadResult()
     if not root.exists():
@@ -75,7 +78,7 @@ def load_path(path: Path) -> LoadResult:
             continue
         origin = str(file.resolve())
         try:
-            documents, skipped = _parse_file(file)
+            documents, skipped = _parse_file(file, redactor)
         except ParseError as exc:
             result.errors.append((origin, str(exc)))
             continue

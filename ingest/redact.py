@@ -54,7 +54,7 @@ _NOT_NAMES = {
     equipe pessoal todos suporte senhores senhoras olá
     ich wir mein meine unser bitte danke grüße gruss gruß viele liebe beste freundliche
     je nous mon ma votre yo tengo mi nosotros eu meu minha nós tenho
-    fernbook acme product app application platform system bot assistant
+    product app application platform system bot assistant
     monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday
     january february march april may june july august september october november december
     urgent important update issue problem error question request ticket order invoice
@@ -279,10 +279,18 @@ def _looks_like_date_or_version(s: str) -> bool:
 
 
 class Redactor:
-    """Precompiled redaction; `names` are people known to be in the text (e.g. the requester)."""
+    """Precompiled redaction; `names` are people known to be in the text (e.g. the requester).
 
-    def __init__(self, names: Iterable[str] = ()) -> None:
+    `keep_terms` are words that look like names in a greeting but are not people, such as
+    product and company names ("Hi Fernbook team"): settings.product_terms.
+    """
+
+    def __init__(self, names: Iterable[str] = (), keep_terms: Iterable[str] = ()) -> None:
         self.names = tuple(n for n in names if n)
+        self.keep = frozenset(t.lower() for t in keep_terms if t)
+
+    def _kept(self, name: str) -> bool:
+        return all(w.lower().strip(".,") in self.keep for w in name.split())
 
     # -- public -------------------------------------------------------------
     def redact(self, text: str, names: Iterable[str] = ()) -> str:
@@ -299,7 +307,7 @@ class Redactor:
         found: set[str] = set()
         for t in staged:
             if t:
-                found.update(detect_names(t))
+                found.update(n for n in detect_names(t) if not self._kept(n))
         if not found:
             return staged
         return [_replace_known_names(t, tuple(found)) if t else t for t in staged]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ingest.documents import ParseError, Section, SourceDocument, parse_tags
-from ingest.redact import redact_many
+from ingest.redact import Redactor
 
 RESOLVED_STATUSES = frozenset({"solved", "closed", "resolved", "done"})
 
@@ -230,7 +230,7 @@ def _from_comments(
 
 def _build(
     ticket: dict[str, Any], where: str, users: dict[str, dict[str, Any]], result: TicketParseResult,
-    seen: set[str],
+    seen: set[str], redactor: Redactor,
 ) -> None:
     raw_id = _scalar(_get(ticket, _ID_KEYS))
     if raw_id is None:
@@ -263,7 +263,7 @@ def _build(
 
     names = _known_names(ticket, users)
     subject = _text(_get(ticket, _SUBJECT_KEYS))
-    subject_r, body_r, resolution_r = redact_many([subject or "", body, resolution], names)
+    subject_r, body_r, resolution_r = redactor.redact_many([subject or "", body, resolution], names)
     title = subject_r or _fallback_title(body_r)
 
     resolved_at = _scalar(_get(ticket, _RESOLVED_KEYS))
@@ -417,8 +417,9 @@ def _csv(path: Path, text: str) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def parse_tickets(path: Path) -> TicketParseResult:
+def parse_tickets(path: Path, redactor: Redactor | None = None) -> TicketParseResult:
     """Parse a tickets file (.jsonl, .json, .csv); raises ParseError if any part is malformed."""
+    redactor = redactor or Redactor()
     path = Path(path)
     suffix = path.suffix.lower()
     text = _read_text(path)
@@ -434,5 +435,5 @@ def parse_tickets(path: Path) -> TicketParseResult:
     result = TicketParseResult()
     seen: set[str] = set()
     for where, ticket in records:
-        _build(ticket, where, users, result, seen)
+        _build(ticket, where, users, result, seen, redactor)
     return result

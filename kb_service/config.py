@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
 
+    product_terms: str = Field(
+        "Fernbook",
+        description="Comma-separated product and company names: never taken for a person's name when "
+        "redacting tickets ('Hi Fernbook team'). The default names the shipped sample product.",
+    )
     chunk_max_chars: int = Field(1200, ge=200, le=8000)
     max_query_chars: int = Field(2000, ge=10)
     max_document_chars: int = Field(200_000, ge=1000)
@@ -49,6 +54,10 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, v: Path | None) -> Path | None:
         return v.expanduser().resolve() if v is not None else None
+
+    @property
+    def product_term_list(self) -> list[str]:
+        return [t.strip() for t in self.product_terms.split(",") if t.strip()]
 
     @property
     def models_path(self) -> Path:

@@ -15,6 +15,7 @@ from threadpoolctl import threadpool_limits
 
 from ingest.documents import SourceDocument
 from ingest.loader import load_path
+from ingest.redact import Redactor
 from ingest.pipeline import Indexer, IngestSummary
 from kb_service.config import Settings
 from kb_service.engines.embedder import get_embedder
@@ -46,6 +47,7 @@ class KnowledgeBase:
         self.index = VectorIndex(settings, self.embedder.model_name, self.embedder.dim, client=client, check_model=check_model)
         self.store = SourceStore(settings.sources_db_path)
         self.detector = default_detector()
+        self.redactor = Redactor(keep_terms=settings.product_term_list)
         self.indexer = Indexer(self.embedder, self.index, self.store, settings.chunk_max_chars)
         self._writes = threading.Lock()  # one writer at a time: ingest, article writes, reindex
         if check_model:
@@ -78,7 +80,7 @@ class KnowledgeBase:
             if not root.exists():
                 summary.errors.append((str(root), "no such file or directory"))
                 continue
-            result = load_path(root)
+            result = load_path(root, self.redactor)
             summary.skipped.extend(result.skipped)
             summary.errors.extend(result.errors)
             failed_files.update(f for f, _ in result.errors)

@@ -45,7 +45,7 @@ async def ingest_upload(files: Annotated[list[UploadFile], File(description="HTM
             if len(data) > settings.max_upload_bytes or total > settings.max_upload_bytes:
                 raise HTTPException(413, f"uploads are limited to {settings.max_upload_bytes} bytes in all (KB_MAX_UPLOAD_BYTES)")
             (Path(tmp) / name).write_bytes(data)
-        result = load_path(Path(tmp))
+        result = load_path(Path(tmp), kb.redactor)
         if result.errors:
             detail = "; ".join(f"{Path(f).name}: {msg}" for f, msg in result.errors)
             raise HTTPException(422, f"nothing was ingested: {detail}")
