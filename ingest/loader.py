@@ -82,8 +82,8 @@ def load_path(path: Path, redactor: Redactor | None = None) -> LoadResult:
         except ParseError as exc:
             result.errors.append((origin, str(exc)))
             continue
-        except (OSError, UnicodeError, ValueError, RecursionError) as exc:
-            result.errors.append((origin, f"{file}: {type(exc).__name__}: {exc}"))
+        except (OSError, UnicodeError, ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:
+            result.errors.append((origin, f"{file}: malformed content ({type(exc).__name__}: {exc})"))
             continue
         result.skipped.extend(skipped)
         for doc in documents:

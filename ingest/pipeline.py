@@ -107,21 +107,42 @@ class Indexer:
         # the source store's content hashes already decide what needs embedding).
         self._pipeline = IngestionPipeline(transformations=[llama_embedding(embedder)])
 
-    def recover(self) -> int:
-        """Finish what a crash interrupted: each pending source ends up with exactly its committed points."""
-        pending = self.store.pending()
+    def _reconcile(self, source_ids: list[str]) -> list[SourceDocument]:
+        """Drop every point of these sources that the store has not committed; return the sources
+        whose committed points are (partly) missing and must be embedded again."""
         redo: list[SourceDocument] = []
-        for source_id in pending:
+        for source_id in source_ids:
             committed = self.store.get(source_id)
             keep = committed.chunk_ids if committed else []
             self.index.delete_source(source_id, keep=keep)
             if committed and self.index.point_ids(source_id) != set(keep):
                 redo.append(committed.doc)  # e.g. a rebuild stopped before this source was re-embedded
+        return redo
+
+    def recover(self) -> int:
+        """Finish what a crash interrupted: each pending source ends up with exactly its committed points."""
+        pending = self.store.pending()
+        redo = self._reconcile(pending)
         if redo:
             self.apply(redo, force=True)
         if pending:
             self.store.clear_pending(pending)
         return len(pending)
+
+    def _rollback(self, source_ids: list[str]) -> None:
+        """After a failed write in a running process: searches must see the committed version only."""
+        unresolved: set[str] = set()
+        for stored in (self.store.get(d.source_id) for d in self._reconcile(source_ids)):
+            if stored is None:
+                continue
+            try:  # point ids derive from the content hash: re-embedding gives back the committed ids
+                nodes = build_nodes(stored.doc, stored.content_hash, self.chunk_max_chars)
+                self.index.add(self._pipeline.run(nodes=nodes, show_progress=False))
+            except Exception:
+                pass
+            if self.index.point_ids(stored.doc.source_id) != set(stored.chunk_ids):
+                unresolved.add(stored.doc.source_id)  # stays journalled: recover() finishes it at start
+        self.store.clear_pending([s for s in source_ids if s not in unresolved])
 
     def apply(
         self,
@@ -129,8 +150,13 @@ class Indexer:
         remove: Iterable[str] = (),
         progress: Callable[[int], None] | None = None,
         force: bool = False,
+        batch_docs: int | None = BATCH_DOCS,
     ) -> IngestSummary:
-        """Index `docs` (skipping unchanged ones unless `force`) and remove the sources in `remove`."""
+        """Index `docs` (skipping unchanged ones unless `force`) and remove the sources in `remove`.
+
+        Each batch of `batch_docs` sources is committed whole or not at all (`None`: one batch, so
+        the whole call is all or nothing, as API writes want); a failed batch is rolled back.
+        """
         summary = IngestSummary()
         known = self.store.hashes()
         todo: list[tuple[SourceDocument, str]] = []
@@ -150,17 +176,23 @@ class Indexer:
         if moved:
             self.store.commit(moved, [])
 
-        for start in range(0, len(todo), BATCH_DOCS):
-            batch = todo[start : start + BATCH_DOCS]
+        step = batch_docs or max(len(todo), 1)
+        for start in range(0, len(todo), step):
+            batch = todo[start : start + step]
             per_doc = [(doc, h, build_nodes(doc, h, self.chunk_max_chars)) for doc, h in batch]
             nodes = [n for _, _, ns in per_doc for n in ns]
             embedded = self._pipeline.run(nodes=nodes, show_progress=False)
-            self.store.mark_pending([doc.source_id for doc, _, _ in per_doc])
-            self.index.add(embedded)
-            for doc, _, ns in per_doc:
-                if doc.source_id in known:
-                    self.index.delete_source(doc.source_id, keep=[n.node_id for n in ns])
-            self.store.commit([(doc, h, [n.node_id for n in ns]) for doc, h, ns in per_doc], [])
+            ids = [doc.source_id for doc, _, _ in per_doc]
+            self.store.mark_pending(ids)
+            try:
+                self.index.add(embedded)
+                for doc, _, ns in per_doc:
+                    if doc.source_id in known:
+                        self.index.delete_source(doc.source_id, keep=[n.node_id for n in ns])
+                self.store.commit([(doc, h, [n.node_id for n in ns]) for doc, h, ns in per_doc], [])
+            except BaseException:
+                self._rollback(ids)
+                raise
             summary.chunks_embedded += len(nodes)
             if progress:
                 progress(len(batch))
@@ -168,9 +200,13 @@ class Indexer:
         to_remove = [s for s in dict.fromkeys(remove) if s in known]
         if to_remove:
             self.store.mark_pending(to_remove)
-            for source_id in to_remove:
-                self.index.delete_source(source_id)
-            self.store.commit([], to_remove)
+            try:
+                for source_id in to_remove:
+                    self.index.delete_source(source_id)
+                self.store.commit([], to_remove)
+            except BaseException:
+                self._rollback(to_remove)
+                raise
             summary.removed.extend(to_remove)
         return summary
 

@@ -274,8 +274,10 @@ def _build(
     customer_value = _get(ticket, _CUSTOMER_KEYS)
     if isinstance(customer_value, dict):  # {"id": .., "name": ..}: keep the id only
         customer_value = customer_value.get("id")
-    elif isinstance(customer_value, str) and customer_value.strip() in names:
-        customer_value = None  # a person's name in a "customer" column is not an id
+    customer = _scalar(customer_value)
+    if customer is not None and (customer.strip() in names or redactor.redact(customer, names) != customer):
+        customer = None  # a person's name or address in a "customer" column is not an id
+    tags = [t for t in (redactor.redact(t, names) for t in parse_tags(ticket.get("tags") if ticket.get("tags") is not None else ticket.get("labels"))) if t]
 
     result.documents.append(
         SourceDocument(
@@ -284,12 +286,12 @@ def _build(
             title=title,
             sections=[Section("", body_r)],
             language=language,
-            tags=parse_tags(ticket.get("tags") if ticket.get("tags") is not None else ticket.get("labels")),
+            tags=tags,
             resolution=resolution_r,
             category=_scalar(_get(ticket, _CATEGORY_KEYS)),
             priority=normalise_priority(_get(ticket, _PRIORITY_KEYS)),
             queue=_scalar(_get(ticket, _QUEUE_KEYS)) or _scalar(ticket.get("group_id")),
-            customer=_scalar(customer_value),
+            customer=customer,
             created=_scalar(_get(ticket, _CREATED_KEYS)),
             resolved=resolved_at,
             status=status,

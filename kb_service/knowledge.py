@@ -17,15 +17,23 @@ from ingest.documents import SourceDocument
 from ingest.loader import load_path
 from ingest.redact import Redactor
 from ingest.pipeline import Indexer, IngestSummary
+from kb_service import languages
 from kb_service.config import Settings
 from kb_service.engines.embedder import get_embedder
 from kb_service.engines.langdetect import default_detector
 from kb_service.engines.vector_index import VectorIndex, open_client
 from kb_service.retrieval.answer import AnswerComposer
 from kb_service.retrieval.search import Hit, SearchFilters, Searcher
-from kb_service.storage.sources import SourceStore
+from kb_service.storage.sources import SourceStore, StoredSource
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "ingest" / "sample"
+
+
+def normalise_language(doc: SourceDocument) -> SourceDocument:
+    """Canonical BCP 47 spelling ('en_US' -> 'en', 'pt-br' -> 'pt-BR') so language filters find it;
+    a code we do not support is kept as written."""
+    doc.language = languages.normalize_or_none(doc.language) or doc.language
+    return doc
 
 
 @dataclass
@@ -96,7 +104,7 @@ class KnowledgeBase:
                     failed_files.add(doc.origin or "")
                     continue
                 seen[doc.source_id] = doc.origin or ""
-                docs.append(doc)
+                docs.append(normalise_language(doc))
         remove: list[str] = []
         if sync:
             for root in roots:
@@ -119,10 +127,21 @@ class KnowledgeBase:
             self.searcher.prior.refresh(self.index)
 
     def put_documents(self, docs: list[SourceDocument]) -> IngestSummary:
+        """Index documents from an API write: all of them or, on any failure, none."""
+        docs = [normalise_language(d) for d in docs]
         with self._writes:
-            summary = self.indexer.apply(docs)
+            summary = self.indexer.apply(docs, batch_docs=None)
             self._after_write(summary)
             return summary
+
+    def put_and_read(self, doc: SourceDocument) -> tuple[IngestSummary, StoredSource]:
+        """Write one document and read back what was stored, with no other write in between."""
+        with self._writes:
+            summary = self.indexer.apply([doc], batch_docs=None)
+            self._after_write(summary)
+            stored = self.store.get(doc.source_id)
+        assert stored is not None  # just committed under the lock
+        return summary, stored
 
     def delete_sources(self, source_ids: list[str]) -> IngestSummary:
         with self._writes:

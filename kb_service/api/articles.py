@@ -50,7 +50,7 @@ def list_articles(
     tag: Annotated[str | None, Query(max_length=100)] = None,
     product_area: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> ArticleList:
     lang = languages.normalize(language) if language else None
     items, total = kb.store.list_articles(lang, tag, product_area, limit, offset)
@@ -81,7 +81,6 @@ def put_article(article_id: ArticleId, body: ArticleIn, kb: KBDep, response: Res
         parsed = parse_markdown(Path(f"{article_id}.md"), text=body.body)
     except ParseError as exc:
         raise HTTPException(422, f"article body: {exc}") from exc
-    existed = kb.store.get("article:" + article_id) is not None
     doc = SourceDocument(
         source_id="article:" + article_id,
         kind="article",
@@ -95,9 +94,9 @@ def put_article(article_id: ArticleId, body: ArticleIn, kb: KBDep, response: Res
         links=parsed.links,
         origin=None,
     )
-    kb.put_documents([doc])
-    response.status_code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
-    return _full(_stored(kb, article_id))
+    summary, stored = kb.put_and_read(doc)  # decided under the write lock: concurrent writers agree
+    response.status_code = status.HTTP_201_CREATED if summary.added else status.HTTP_200_OK
+    return _full(stored)
 
 
 @router.delete("/{article_id}", status_code=204, dependencies=[Depends(require("articles:write"))])

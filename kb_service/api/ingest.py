@@ -22,12 +22,12 @@ ALLOWED = {".html", ".htm", ".md", ".markdown", ".json", ".jsonl", ".csv"}
 
 
 def _safe_name(name: str) -> str:
-    base = Path(name or "upload").name
+    base = Path(name or "upload").name.lstrip(".")  # a leading dot would make the loader skip it as hidden
     return re.sub(r"[^A-Za-z0-9._-]", "_", base)[:120] or "upload"
 
 
 @router.post("/v1/ingest", response_model=IngestOut, dependencies=[Depends(require("ingest"))])
-async def ingest_upload(files: Annotated[list[UploadFile], File(description="HTML, Markdown, JSON, JSONL or CSV files.")], kb: KBDep, settings: SettingsDep) -> IngestOut:
+def ingest_upload(files: Annotated[list[UploadFile], File(description="HTML, Markdown, JSON, JSONL or CSV files.")], kb: KBDep, settings: SettingsDep) -> IngestOut:
     if not files:
         raise HTTPException(422, "no files uploaded")
     with tempfile.TemporaryDirectory(prefix="kb-upload-") as tmp:
@@ -40,7 +40,7 @@ async def ingest_upload(files: Annotated[list[UploadFile], File(description="HTM
             if name in names:
                 raise HTTPException(422, f"{upload.filename!r} is uploaded twice")
             names.add(name)
-            data = await upload.read(settings.max_upload_bytes + 1)
+            data = upload.file.read(settings.max_upload_bytes + 1)  # sync route: runs in the threadpool
             total += len(data)
             if len(data) > settings.max_upload_bytes or total > settings.max_upload_bytes:
                 raise HTTPException(413, f"uploads are limited to {settings.max_upload_bytes} bytes in all (KB_MAX_UPLOAD_BYTES)")

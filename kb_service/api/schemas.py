@@ -21,7 +21,7 @@ def _lang(v: str | None) -> str | None:
 
 class SearchFiltersIn(Strict):
     source: Literal["article", "ticket"] | None = Field(None, description="Only articles or only resolved tickets.")
-    language: list[str] | None = Field(None, description="BCP 47 codes of the documents to search ('de' also matches 'de-AT').")
+    language: list[str] | None = Field(None, description="BCP 47 codes of the documents to search, matched by base language ('de' also matches 'de-AT'; 'pt-BR' matches any 'pt').")
     product_area: str | None = Field(None, max_length=100)
     tags: list[str] | None = Field(None, max_length=50, description="Documents with any of these tags.")
 

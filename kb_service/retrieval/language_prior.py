@@ -28,7 +28,11 @@ class LanguagePrior:
         self._offsets = np.zeros((0, 0), dtype=np.float32)  # per language: c_L - c
 
     def load(self, index: VectorIndex) -> None:
-        """Use the centroids saved with the index when they describe it still, else recompute."""
+        """Use the centroids saved with the index when they describe it still, else recompute.
+
+        'Still' is judged by the point count: a recovery that swapped points one for one keeps the
+        saved centroids until the next write refreshes them (they are averages: a few chunks barely move them).
+        """
         saved = index.load_stats().get("language_centroids")
         if saved and saved.get("points") == index.count():
             sums = {lang: np.asarray(v, dtype=np.float64) for lang, v in saved["sums"].items()}

@@ -20,6 +20,7 @@ from kb_service.engines.vector_index import ChunkHit, VectorIndex
 from kb_service.retrieval.language_prior import LanguagePrior
 
 SourceFilter = Literal["article", "ticket"]
+MAX_CANDIDATES = 2000  # the widest fetch before grouping chunks into sources
 FILTER_KEYS = ["source_id", "kind", "lang_base", "product_area", "tags"]  # payload fields filters read
 
 
@@ -158,16 +159,37 @@ class Searcher:
         return SearchResult(hits, lang, conf, (time.perf_counter() - start) * 1000)
 
     def _candidates(self, vec: np.ndarray, top_k: int, filters: SearchFilters) -> list[ChunkHit]:
+        """Enough nearest chunks to fill `top_k` distinct sources after grouping and re-ranking."""
         want = max(top_k * 8, 50)
         if filters.empty or not self.index.embedded:
-            return self.index.query(vec.tolist(), top_k=want, filters=filters.to_llama())
+            while True:  # one long document can hold many of the nearest chunks: widen until enough
+                chunks = self.index.query(vec.tolist(), top_k=want, filters=filters.to_llama())
+                if len(chunks) < want or want >= MAX_CANDIDATES or _distinct(chunks) >= top_k:
+                    return chunks
+                want = min(want * 4, MAX_CANDIDATES)
         # The embedded store scans every point anyway but checks filters in Python, point by point
         # (104 ms at 10,000 chunks against 12 ms unfiltered). So scan wide with only the filter
         # fields, filter here, fetch the kept chunks whole, and let the store filter only when even
         # the widest scan did not find enough matching sources.
-        for wide in (500, 2000):
+        for wide in (500, MAX_CANDIDATES):
             scanned = self.index.scan(vec.tolist(), wide, FILTER_KEYS)
             matched = [(pid, score, meta) for pid, score, meta in scanned if filters.matches(meta)]
             if len({meta.get("source_id") for _, _, meta in matched}) >= top_k or len(scanned) < wide:
-                return self.index.fetch([(pid, score) for pid, score, _ in matched[:want]])
+                return self.index.fetch(_enough(matched, want, top_k))
         return self.index.query(vec.tolist(), top_k=want, filters=filters.to_llama())
+
+
+def _distinct(chunks: list[ChunkHit]) -> int:
+    return len({c.metadata.get("source_id") for c in chunks})
+
+
+def _enough(matched: list[tuple[str, float, dict[str, Any]]], want: int, top_k: int) -> list[tuple[str, float]]:
+    """At least `want` chunks, and more if that is what it takes to reach `top_k` distinct sources."""
+    kept: list[tuple[str, float]] = []
+    sources: set[Any] = set()
+    for pid, score, meta in matched:
+        if len(kept) >= want and len(sources) >= top_k:
+            break
+        kept.append((pid, score))
+        sources.add(meta.get("source_id"))
+    return kept

@@ -143,24 +143,26 @@ class SourceStore:
         return [self._row(r) for r in rows], total
 
     # --- writes ------------------------------------------------------------
-    def mark_pending(self, source_ids: list[str]) -> None:
+    def _transaction(self, sql: str, rows: list[tuple[str, ...]]) -> None:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO pending(source_id, started_at) VALUES (?, ?)",
-                [(s, _now()) for s in source_ids],
-            )
-            self._conn.execute("COMMIT")
+            try:
+                self._conn.executemany(sql, rows)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def mark_pending(self, source_ids: list[str]) -> None:
+        now = _now()
+        self._transaction("INSERT OR REPLACE INTO pending(source_id, started_at) VALUES (?, ?)", [(s, now) for s in source_ids])
 
     def pending(self) -> list[str]:
         with self._lock:
             return [r[0] for r in self._conn.execute("SELECT source_id FROM pending").fetchall()]
 
     def clear_pending(self, source_ids: list[str]) -> None:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._conn.executemany("DELETE FROM pending WHERE source_id = ?", [(s,) for s in source_ids])
-            self._conn.execute("COMMIT")
+        self._transaction("DELETE FROM pending WHERE source_id = ?", [(s,) for s in source_ids])
 
     def commit(self, upserts: list[tuple[SourceDocument, str, list[str]]], deletes: list[str]) -> None:
         """Record new states and removals, and clear their journal rows, in one transaction."""
