@@ -158,15 +158,16 @@ class Indexer:
         the whole call is all or nothing, as API writes want); a failed batch is rolled back.
         """
         summary = IngestSummary()
-        known = self.store.hashes()
+        known = self.store.states()
         todo: list[tuple[SourceDocument, str]] = []
         moved: list[tuple[SourceDocument, str, list[str]]] = []
         for doc in docs:
             h = doc.content_hash()
-            if known.get(doc.source_id) == h and not force:
+            state = known.get(doc.source_id)
+            if state and state[0] == h and not force:
                 summary.unchanged.append(doc.source_id)
-                stored = self.store.get(doc.source_id)
-                if stored and stored.doc.origin != doc.origin:  # same content, new file: no re-embedding
+                stored = self.store.get(doc.source_id) if state[1] != doc.origin else None
+                if stored:  # same content, new file: record the new origin, no re-embedding
                     moved.append((doc, h, stored.chunk_ids))
                 if progress:
                     progress(1)

@@ -5,8 +5,6 @@ Engines are loaded once in the lifespan (or handed in by the caller, as the test
 
 from __future__ import annotations
 
-import json
-import os
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
@@ -46,15 +44,10 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.kb is None:
             app.state.kb = KnowledgeBase(settings)
-        if owns_kb:
-            settings.service_file.write_text(
-                json.dumps({"url": f"http://{settings.host}:{settings.port}", "pid": os.getpid()})
-            )
         try:
             yield
         finally:
             if owns_kb:
-                settings.service_file.unlink(missing_ok=True)
                 app.state.kb.close()
                 app.state.kb = None
 

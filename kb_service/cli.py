@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -54,7 +55,8 @@ def serve(
         typer.echo(f"Admin API key ({note} in {settings.admin_key_path}): {key}")
     kb = _open_kb(settings)
     application = create_app(settings, kb=kb)
-    settings.service_file.write_text(json.dumps({"url": f"http://{settings.host}:{settings.port}", "pid": __import__("os").getpid()}))
+    # tells `kb search` in other processes where to reach the store this process now holds
+    settings.service_file.write_text(json.dumps({"url": f"http://{settings.host}:{settings.port}", "pid": os.getpid()}))
     try:
         uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
     finally:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from kb_service import languages
 
@@ -15,34 +17,24 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def _lang(v: str | None) -> str | None:
-    return languages.normalize(v) if v is not None else None
+# A supported BCP 47 code in its canonical spelling; an unsupported one is a 422 listing the supported.
+LanguageCode = Annotated[str, AfterValidator(languages.normalize)]
+# One code or a list of them.
+LanguageCodes = Annotated[list[LanguageCode], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)]
 
 
 class SearchFiltersIn(Strict):
     source: Literal["article", "ticket"] | None = Field(None, description="Only articles or only resolved tickets.")
-    language: list[str] | None = Field(None, description="BCP 47 codes of the documents to search, matched by base language ('de' also matches 'de-AT'; 'pt-BR' matches any 'pt').")
+    language: LanguageCodes | None = Field(None, description="BCP 47 codes of the documents to search, matched by base language ('de' also matches 'de-AT'; 'pt-BR' matches any 'pt').")
     product_area: str | None = Field(None, max_length=100)
     tags: list[str] | None = Field(None, max_length=50, description="Documents with any of these tags.")
-
-    @field_validator("language", mode="before")
-    @classmethod
-    def _one_or_many(cls, v: object) -> object:
-        return [v] if isinstance(v, str) else v
-
-    @field_validator("language")
-    @classmethod
-    def _codes(cls, v: list[str] | None) -> list[str] | None:
-        return [languages.normalize(c) for c in v] if v else None
 
 
 class SearchIn(Strict):
     query: str = Field(..., min_length=1, max_length=TEXT_MAX, description="The question or search words, any supported language.")
-    language: str | None = Field(None, description="The query's language (BCP 47); detected when omitted.")
+    language: LanguageCode | None = Field(None, description="The query's language (BCP 47); detected when omitted.")
     top_k: int = Field(10, ge=1, le=50)
     filters: SearchFiltersIn | None = None
-
-    _v_lang = field_validator("language")(lambda cls, v: _lang(v))
 
 
 class HitOut(BaseModel):
@@ -65,20 +57,15 @@ class SearchOut(BaseModel):
 
 
 class AnswerFiltersIn(Strict):
-    language: list[str] | None = None
+    language: LanguageCodes | None = None
     product_area: str | None = Field(None, max_length=100)
     tags: list[str] | None = Field(None, max_length=50)
-
-    _v = field_validator("language", mode="before")(lambda cls, v: [v] if isinstance(v, str) else v)
-    _c = field_validator("language")(lambda cls, v: [languages.normalize(c) for c in v] if v else None)
 
 
 class AnswerIn(Strict):
     question: str = Field(..., min_length=1, max_length=TEXT_MAX)
-    language: str | None = Field(None, description="The question's language (BCP 47); detected when omitted.")
+    language: LanguageCode | None = Field(None, description="The question's language (BCP 47); detected when omitted.")
     filters: AnswerFiltersIn | None = None
-
-    _v_lang = field_validator("language")(lambda cls, v: _lang(v))
 
 
 class CitationOut(BaseModel):
@@ -101,11 +88,9 @@ class AnswerOut(BaseModel):
 class SuggestIn(Strict):
     subject: str = Field("", max_length=1000)
     body: str = Field(..., min_length=1, max_length=TEXT_MAX)
-    language: str | None = None
+    language: LanguageCode | None = None
     top_articles: int = Field(5, ge=1, le=20)
     top_tickets: int = Field(5, ge=1, le=20)
-
-    _v_lang = field_validator("language")(lambda cls, v: _lang(v))
 
 
 class TicketHitOut(HitOut):
@@ -124,13 +109,11 @@ class SuggestOut(BaseModel):
 class ArticleIn(Strict):
     title: str = Field(..., min_length=1, max_length=300)
     body: str = Field(..., min_length=1, max_length=200_000, description="Markdown; '## ' headings start sections.")
-    language: str = Field("en", description="BCP 47 code of the article's language.")
+    language: LanguageCode = Field("en", description="BCP 47 code of the article's language.")
     url: str | None = Field(None, max_length=2000)
     updated: str | None = Field(None, max_length=40, description="ISO 8601 date; defaults to today.")
     tags: list[str] = Field(default_factory=list, max_length=50)
     product_area: str | None = Field(None, max_length=100)
-
-    _v_lang = field_validator("language")(lambda cls, v: languages.normalize(v))
 
 
 class SectionOut(BaseModel):

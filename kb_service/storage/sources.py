@@ -80,9 +80,11 @@ class SourceStore:
             ).fetchone()
         return self._row(row) if row else None
 
-    def hashes(self) -> dict[str, str]:
+    def states(self) -> dict[str, tuple[str, str | None]]:
+        """source_id -> (content hash, origin), for deciding what an ingest must do."""
         with self._lock:
-            return dict(self._conn.execute("SELECT source_id, content_hash FROM sources").fetchall())
+            rows = self._conn.execute("SELECT source_id, content_hash, origin FROM sources").fetchall()
+        return {sid: (h, origin) for sid, h, origin in rows}
 
     def count(self, kind: str | None = None) -> int:
         with self._lock:
