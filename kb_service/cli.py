@@ -15,6 +15,8 @@ from kb_service.config import Settings, get_settings
 app = typer.Typer(help="Support knowledge base: ingest help-centre articles and resolved tickets, search and answer from them.", no_args_is_help=True, add_completion=False)
 models_app = typer.Typer(help="Embedding models.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+eval_app = typer.Typer(help="Measure retrieval quality on your own data.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -193,6 +195,68 @@ def reindex() -> None:
         bar.close()
         kb.close()
     typer.echo(f"reindexed {len(summary.added) + len(summary.updated)} sources ({summary.chunks_embedded} chunks) with {settings.embedding_model}")
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    folder: Annotated[Path, typer.Argument(help="A BEIR folder: corpus.jsonl, queries.jsonl, qrels.tsv.")],
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=100, help="Results per query.")] = 10,
+    json_path: Annotated[Optional[Path], typer.Option("--json", help="Write the metrics as JSON here.")] = None,
+    run_path: Annotated[Optional[Path], typer.Option("--run", help="Write the ranking in TREC run format here.")] = None,
+    profile: Annotated[str, typer.Option(help="Configuration to measure: 'full' (the service's search) or 'dense'.")] = "full",
+    compare: Annotated[Optional[str], typer.Option("--compare", help="Also run this configuration (e.g. 'dense') and print both side by side.")] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Write an HTML report with a per-language chart here.")] = None,
+) -> None:
+    """Ingest a BEIR corpus into a fresh temporary index and score every query through the service's search."""
+    from tqdm import tqdm
+
+    from eval.beir import BeirFormatError, load_beir
+    from eval.report import write_report
+    from eval.retrieval import PROFILES, format_table, run_profile, write_trec_run
+    from kb_service.engines.embedder import EmbedderUnavailable
+
+    for name in [profile] + ([compare] if compare else []):
+        if name not in PROFILES:
+            _fail(f"unknown configuration {name!r}; choose from {', '.join(PROFILES)}", 2)
+    for out in (json_path, run_path, report):
+        if out is not None and not out.resolve().parent.is_dir():
+            _fail(f"{out}: its folder does not exist", 2)
+    try:
+        beir = load_beir(folder)
+    except BeirFormatError as exc:
+        _fail(str(exc), 2)
+    typer.echo(f"{beir.name}: {len(beir.corpus)} documents, {len(beir.queries)} judged queries"
+               + (f" ({beir.unjudged_queries} without judgements skipped)" if beir.unjudged_queries else ""), err=True)
+    settings = get_settings()
+    results = []
+    for name in [profile] + ([compare] if compare and compare != profile else []):
+        bars: list[Any] = []
+
+        def progress(stage: str, total: int, name: str = name, bars: list[Any] = bars) -> Any:
+            bar = tqdm(total=total, unit="doc" if stage == "ingest" else "q", desc=f"{name} {stage}", file=sys.stderr, disable=None)
+            bars.append(bar)
+            return bar.update
+
+        try:
+            results.append(run_profile(beir, settings, name, top_k, progress))
+        except EmbedderUnavailable as exc:
+            _fail(str(exc))
+        finally:
+            for bar in bars:
+                bar.close()
+    typer.echo(format_table(results))
+    main = dict(results[0].metrics)
+    if len(results) > 1:
+        main["compare"] = {r.profile: r.metrics for r in results[1:]}
+    if json_path:
+        json_path.write_text(json.dumps(main, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        typer.echo(f"metrics written to {json_path}")
+    if run_path:
+        write_trec_run(run_path, results[0], [q.id for q in beir.queries])
+        typer.echo(f"run ({results[0].profile}) written to {run_path}")
+    if report:
+        write_report(report, [r.metrics for r in results])
+        typer.echo(f"report written to {report}")
 
 
 if __name__ == "__main__":

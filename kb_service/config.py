@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     answer_full_confidence_score: float = Field(0.88, ge=0.0, le=1.0)
     answer_max_chars: int = Field(900, ge=100, le=5000)
 
+    # Retrieval levers (all on by default: this is the /v1/search path; `kb eval retrieval --compare dense` turns them off)
+    retrieval_language_prior: bool = Field(
+        True, description="Correct each document language's similarity bias with per-language centroids."
+    )
+
     @field_validator("data_dir", "models_dir", mode="after")
     @classmethod
     def _absolute(cls, v: Path | None) -> Path | None:

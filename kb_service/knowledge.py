@@ -16,14 +16,14 @@ from threadpoolctl import threadpool_limits
 from ingest.documents import SourceDocument
 from ingest.loader import load_path
 from ingest.redact import Redactor
-from ingest.pipeline import Indexer, IngestSummary
+from ingest.pipeline import BATCH_DOCS, Indexer, IngestSummary
 from kb_service import languages
 from kb_service.config import Settings
 from kb_service.engines.embedder import get_embedder
 from kb_service.engines.langdetect import default_detector
 from kb_service.engines.vector_index import VectorIndex, open_client
 from kb_service.retrieval.answer import AnswerComposer
-from kb_service.retrieval.search import Hit, SearchFilters, Searcher
+from kb_service.retrieval.search import Hit, RetrievalOptions, SearchFilters, Searcher
 from kb_service.storage.sources import SourceStore, StoredSource
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "ingest" / "sample"
@@ -61,7 +61,7 @@ class KnowledgeBase:
         if check_model:
             with self._writes:
                 self.indexer.recover()
-        self.searcher = Searcher(self.embedder, self.index, self.detector)
+        self.searcher = Searcher(self.embedder, self.index, self.detector, RetrievalOptions.from_settings(settings))
         self.answers = AnswerComposer(
             self.searcher, settings.answer_min_score, settings.answer_full_confidence_score, settings.answer_max_chars
         )
@@ -126,11 +126,14 @@ class KnowledgeBase:
         if summary.added or summary.updated or summary.removed:
             self.searcher.prior.refresh(self.index)
 
-    def put_documents(self, docs: list[SourceDocument]) -> IngestSummary:
-        """Index documents from an API write: all of them or, on any failure, none."""
+    def put_documents(
+        self, docs: list[SourceDocument], progress: Callable[[int], None] | None = None, atomic: bool = True
+    ) -> IngestSummary:
+        """Index documents given whole (API writes, evaluation corpora). `atomic`: all of them or, on
+        any failure, none (API writes); otherwise committed batch by batch like a file ingest."""
         docs = [normalise_language(d) for d in docs]
         with self._writes:
-            summary = self.indexer.apply(docs, batch_docs=None)
+            summary = self.indexer.apply(docs, progress=progress, batch_docs=None if atomic else BATCH_DOCS)
             self._after_write(summary)
             return summary
 

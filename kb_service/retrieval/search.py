@@ -14,6 +14,7 @@ from typing import Any, Literal
 import numpy as np
 
 from kb_service import languages
+from kb_service.config import Settings
 from kb_service.engines.embedder import Embedder
 from kb_service.engines.langdetect import LanguageDetector
 from kb_service.engines.vector_index import ChunkHit, VectorIndex
@@ -120,8 +121,22 @@ def group_hits(chunks: list[ChunkHit], top_k: int) -> list[Hit]:
     return list(best.values())
 
 
+@dataclass(frozen=True)
+class RetrievalOptions:
+    """The quality levers of the search path, from the settings (`KB_RETRIEVAL_*`)."""
+
+    language_prior: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "RetrievalOptions":
+        return cls(language_prior=settings.retrieval_language_prior)
+
+
 class Searcher:
-    def __init__(self, embedder: Embedder, index: VectorIndex, detector: LanguageDetector) -> None:
+    def __init__(
+        self, embedder: Embedder, index: VectorIndex, detector: LanguageDetector, options: RetrievalOptions | None = None
+    ) -> None:
+        self.options = options or RetrievalOptions()
         self.embedder = embedder
         self.index = index
         self.detector = detector
@@ -149,7 +164,7 @@ class Searcher:
         # several chunks of one source may rank high, and the language correction reorders:
         # over-fetch, correct, then keep each source's best chunk
         chunks = self._candidates(vec, top_k, filters or SearchFilters())
-        shift = self.prior.corrections(vec)
+        shift = self.prior.corrections(vec) if self.options.language_prior else {}
         if shift:
             chunks = sorted(
                 (ChunkHit(c.node_id, c.score - shift.get(c.metadata.get("lang_base") or "und", 0.0), c.text, c.metadata) for c in chunks),
