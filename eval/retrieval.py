@@ -25,8 +25,16 @@ PROFILES: dict[str, dict[str, Any]] = {
     "full": {},
     "dense": {
         "chunk_max_chars": 8000,  # one vector per document (the encoder reads its first 512 tokens)
+        "retrieval_windows": False,
+        "retrieval_title_weight": 0.0,
+        "retrieval_language_shift": 0.0,
+        "retrieval_prefer_own_language": False,
         "retrieval_language_prior": False,
     },
+    # one lever off at a time, for ablations
+    "no-windows": {"retrieval_windows": False},
+    "no-titles": {"retrieval_title_weight": 0.0},
+    "no-language-shift": {"retrieval_language_shift": 0.0},
 }
 WARMUP_QUERIES = 5
 SOURCE_PREFIX = "article:"
@@ -156,13 +164,15 @@ def format_table(results: list[RunResult]) -> str:
     names = [r.profile for r in results]
     two = len(results) == 2
     width = max(12, *(len(n) + 2 for n in names))
-    head = f"{'':<14}" + "".join(f"{n:>{width}}" for n in names) + (f"{'Δ':>{width}}" if two else "")
+    delta = f"{names[0]}−{names[1]}" if two else ""
+    width = max(width, len(delta) + 2)
+    head = f"{'':<14}" + "".join(f"{n:>{width}}" for n in names) + (f"{delta:>{width}}" if two else "")
     out = [f"{results[0].dataset}: {results[0].metrics['n']} queries, {results[0].metrics['documents']} documents", head]
 
     def row(label: str, values: list[float], digits: int = 3) -> str:
         cells = "".join(f"{v:>{width}.{digits}f}" for v in values)
         if two:
-            cells += f"{values[1] - values[0]:>+{width}.{digits}f}"
+            cells += f"{values[0] - values[1]:>+{width}.{digits}f}"
         return f"{label:<14}{cells}"
 
     for m in METRICS:

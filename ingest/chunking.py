@@ -213,3 +213,43 @@ def chunk_document(doc: SourceDocument, max_chars: int = 1200) -> list[Chunk]:
         return [Chunk(text=_ticket_chunk(doc, max_chars), heading="", index=0)]
     pieces = _article_chunks(doc, max_chars)
     return [Chunk(text=text, heading=heading, index=i) for i, (heading, text) in enumerate(pieces)]
+
+
+# --- extra vectors per chunk (see kb_service/retrieval/search.py for how they score) ---------
+_RE_SENTENCE_OR_LINE = re.compile(r"(?<=[.!?。！？])\s+|\n+")
+_RE_QUESTION_END = re.compile(r"[?？؟]\s*$")
+_RE_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def sentence_windows(chunk_text: str) -> list[str]:
+    """One short passage per sentence (or line) of the chunk body, each under the chunk's first line
+    (its title and heading, or a ticket's subject) so that it keeps its context.
+
+    A question usually asks about one sentence of an article; a vector of that sentence matches it
+    better than the vector of the whole chunk. A body of one sentence has no windows (the chunk
+    vector already is that sentence)."""
+    header, _, body = chunk_text.partition("\n")
+    sentences = [s.strip() for s in _RE_SENTENCE_OR_LINE.split(body) if s and len(s.strip()) > 2]
+    if len(sentences) <= 1:
+        return []
+    return [f"{header.strip()}\n{s}" if header.strip() else s for s in sentences]
+
+
+def says_what_it_answers(title: str) -> bool:
+    """Whether a title or heading line is worth a vector of its own: a question ("How do I export
+    invoices?") or a task or phrase of at least four words ("Export your data as CSV"), not a bare
+    topic name ("Normans", "Billing"), which says little about what a passage answers."""
+    title = title.strip()
+    if not title:
+        return False
+    if _RE_QUESTION_END.search(title):
+        return True
+    if _RE_CJK.search(title):
+        return len(_RE_CJK.findall(title)) >= 8
+    return len(title.split()) >= 4
+
+
+def title_line(chunk_text: str) -> str | None:
+    """The chunk's first line when it says what the chunk answers, else None."""
+    header = chunk_text.partition("\n")[0].strip()
+    return header if says_what_it_answers(header) else None

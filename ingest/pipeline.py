@@ -17,15 +17,18 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from ingest.chunking import chunk_document
+import numpy as np
+
+from ingest.chunking import chunk_document, sentence_windows, title_line
 from ingest.documents import SourceDocument
 from kb_service import languages
 from kb_service.engines.embedder import Embedder, llama_embedding
 from kb_service.engines.vector_index import VectorIndex
-from kb_service.storage.sources import SourceStore
+from kb_service.storage.sources import TITLE, WINDOW, SideVectors, SourceStore
 
 _NS = uuid.UUID("6f1d8a3e-5a7b-4c2e-9d0f-2b8e4a1c7d55")
 BATCH_DOCS = 32
+SIDE_BATCH = 16  # side texts are short and alike in length: bigger batches pad little
 
 
 @dataclass
@@ -95,10 +98,39 @@ def build_nodes(doc: SourceDocument, content_hash: str, max_chars: int) -> list[
     return nodes
 
 
+def side_texts(nodes: list[Any], windows: bool, titles: bool) -> tuple[list[int], list[str]]:
+    """(kind, text) of every extra vector of one source's chunks: title lines (once each) and sentence windows."""
+    kinds: list[int] = []
+    texts: list[str] = []
+    seen_titles: set[str] = set()
+    for node in nodes:
+        if titles:
+            line = title_line(node.text)
+            if line and line not in seen_titles:
+                seen_titles.add(line)
+                kinds.append(TITLE)
+                texts.append(line)
+        if windows:
+            for w in sentence_windows(node.text):
+                kinds.append(WINDOW)
+                texts.append(w)
+    return kinds, texts
+
+
 class Indexer:
-    def __init__(self, embedder: Embedder, index: VectorIndex, store: SourceStore, chunk_max_chars: int) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        index: VectorIndex,
+        store: SourceStore,
+        chunk_max_chars: int,
+        windows: bool = True,
+        titles: bool = True,
+    ) -> None:
         from llama_index.core.ingestion import IngestionPipeline
 
+        self.windows = windows
+        self.titles = titles
         self.embedder = embedder
         self.index = index
         self.store = store
@@ -183,6 +215,7 @@ class Indexer:
             per_doc = [(doc, h, build_nodes(doc, h, self.chunk_max_chars)) for doc, h in batch]
             nodes = [n for _, _, ns in per_doc for n in ns]
             embedded = self._pipeline.run(nodes=nodes, show_progress=False)
+            side = self._side_vectors(per_doc)
             ids = [doc.source_id for doc, _, _ in per_doc]
             self.store.mark_pending(ids)
             try:
@@ -190,7 +223,7 @@ class Indexer:
                 for doc, _, ns in per_doc:
                     if doc.source_id in known:
                         self.index.delete_source(doc.source_id, keep=[n.node_id for n in ns])
-                self.store.commit([(doc, h, [n.node_id for n in ns]) for doc, h, ns in per_doc], [])
+                self.store.commit([(doc, h, [n.node_id for n in ns]) for doc, h, ns in per_doc], [], side=side)
             except BaseException:
                 self._rollback(ids)
                 raise
@@ -210,6 +243,21 @@ class Indexer:
                 raise
             summary.removed.extend(to_remove)
         return summary
+
+    def _side_vectors(self, per_doc: list[tuple[SourceDocument, str, list[Any]]]) -> dict[str, SideVectors | None]:
+        """Embed the title lines and sentence windows of a batch in one pass."""
+        plan = [(doc.source_id, *side_texts(ns, self.windows, self.titles)) for doc, _, ns in per_doc]
+        texts = [t for _, _, ts in plan for t in ts]
+        vectors = self.embedder.embed_passages(texts, batch_size=SIDE_BATCH) if texts else None
+        out: dict[str, SideVectors | None] = {}
+        at = 0
+        for source_id, kinds, ts in plan:
+            if not ts or vectors is None:
+                out[source_id] = None
+                continue
+            out[source_id] = SideVectors(np.asarray(kinds, dtype=np.uint8), vectors[at : at + len(ts)].astype(np.float16))
+            at += len(ts)
+        return out
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> IngestSummary:
         """Re-embed every stored source into a fresh index (after a model change).

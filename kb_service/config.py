@@ -50,9 +50,28 @@ class Settings(BaseSettings):
     answer_full_confidence_score: float = Field(0.88, ge=0.0, le=1.0)
     answer_max_chars: int = Field(900, ge=100, le=5000)
 
-    # Retrieval levers (all on by default: this is the /v1/search path; `kb eval retrieval --compare dense` turns them off)
+    # Retrieval levers: all on by default, as /v1/search runs them; `kb eval retrieval --compare dense`
+    # measures them against the plain dense baseline. Numbers in BENCHMARKS.md.
+    retrieval_windows: bool = Field(
+        True, description="Also embed every sentence of a chunk (under its title line) and score a source by "
+        "the mean of its best chunk and best sentence. Costs ingestion time; sources ingested without it "
+        "score by their chunks alone until `kb reindex`.",
+    )
+    retrieval_title_weight: float = Field(
+        0.2, ge=0.0, le=1.0, description="Weight of a vector of the title line (title and heading, or a ticket's "
+        "subject) when it says what the passage answers (a question or a phrase of four words or more); 0 = off.",
+    )
+    retrieval_language_shift: float = Field(
+        0.5, ge=0.0, le=2.0, description="Share of the query language's direction removed from a non-English "
+        "query vector (measured per model, shipped for the offline model); 0 = off.",
+    )
+    retrieval_prefer_own_language: bool = Field(
+        True, description="When an article in the customer's language says the same as a slightly better-scored "
+        "one in another language (a translation), put the customer's first.",
+    )
     retrieval_language_prior: bool = Field(
-        True, description="Correct each document language's similarity bias with per-language centroids."
+        False, description="Document-side language calibration with per-language centroids. Off: it pushed "
+        "same-language answers down on a mixed-language FAQ (COVID-QA nDCG@10 0.760 -> 0.576).",
     )
 
     @field_validator("data_dir", "models_dir", mode="after")

@@ -56,12 +56,15 @@ class KnowledgeBase:
         self.store = SourceStore(settings.sources_db_path)
         self.detector = default_detector()
         self.redactor = Redactor(keep_terms=settings.product_term_list)
-        self.indexer = Indexer(self.embedder, self.index, self.store, settings.chunk_max_chars)
+        self.indexer = Indexer(
+            self.embedder, self.index, self.store, settings.chunk_max_chars,
+            windows=settings.retrieval_windows, titles=settings.retrieval_title_weight > 0,
+        )
         self._writes = threading.Lock()  # one writer at a time: ingest, article writes, reindex
         if check_model:
             with self._writes:
                 self.indexer.recover()
-        self.searcher = Searcher(self.embedder, self.index, self.detector, RetrievalOptions.from_settings(settings))
+        self.searcher = Searcher(self.embedder, self.index, self.detector, RetrievalOptions.from_settings(settings), self.store)
         self.answers = AnswerComposer(
             self.searcher, settings.answer_min_score, settings.answer_full_confidence_score, settings.answer_max_chars
         )

@@ -22,7 +22,7 @@ class Embedder(Protocol):
 
     def embed_queries(self, texts: list[str]) -> np.ndarray: ...
 
-    def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+    def embed_passages(self, texts: list[str], batch_size: int | None = None) -> np.ndarray: ...
 
 
 class EmbedderUnavailable(RuntimeError):
@@ -78,13 +78,13 @@ class SentenceTransformerEmbedder:
         self._batch = settings.embedding_batch_size
         self._lock = threading.Lock()  # torch inference is not re-entrant-safe across threads here
 
-    def _encode(self, texts: list[str], prefix: str) -> np.ndarray:
+    def _encode(self, texts: list[str], prefix: str, batch_size: int | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
             vecs = self._model.encode(
                 [prefix + t.strip() for t in texts],  # trailing blanks would add a token
-                batch_size=self._batch,
+                batch_size=batch_size or self._batch,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
@@ -94,8 +94,8 @@ class SentenceTransformerEmbedder:
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, self._qp)
 
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, self._pp)
+    def embed_passages(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
+        return self._encode(texts, self._pp, batch_size)
 
 
 _cache: dict[tuple[str, str, str, int | None], SentenceTransformerEmbedder] = {}

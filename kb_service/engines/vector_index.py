@@ -211,6 +211,18 @@ class VectorIndex:
             points = self._client.query_points(self.collection, query=vector, limit=limit, with_payload=payload_keys).points
         return [(str(p.id), float(p.score), dict(p.payload or {})) for p in points]
 
+    def vectors(self, point_ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these points (missing ids are left out)."""
+        if not point_ids:
+            return {}
+        with self._lock:
+            points = self._client.retrieve(self.collection, ids=point_ids, with_payload=False, with_vectors=True)
+        out = {}
+        for p in points:
+            vec = p.vector if not isinstance(p.vector, dict) else next(iter(p.vector.values()))
+            out[str(p.id)] = np.asarray(vec, dtype=np.float32)
+        return out
+
     def fetch(self, scored: list[tuple[str, float]]) -> list[ChunkHit]:
         """Whole chunks for ids found by scan(), in the given order, rebuilt as LlamaIndex nodes."""
         from llama_index.core.vector_stores.utils import metadata_dict_to_node

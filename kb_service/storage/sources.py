@@ -18,7 +18,28 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
+
 from ingest.documents import SourceDocument
+
+TITLE, WINDOW = 0, 1  # kinds of side vectors
+
+
+@dataclass
+class SideVectors:
+    """A source's extra vectors besides its chunk points: title lines and sentence windows.
+
+    Kept here, not as Qdrant points, because they only re-score sources the chunk search already
+    found: five times the points would slow every search for no gain in what it finds."""
+
+    kinds: np.ndarray  # uint8, TITLE or WINDOW per row
+    vectors: np.ndarray  # float16, one unit vector per row
+
+    def best(self, query: np.ndarray, kind: int) -> float | None:
+        rows = self.vectors[self.kinds == kind]
+        if not len(rows):
+            return None
+        return float((rows.astype(np.float32) @ query).max())
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sources (
@@ -36,6 +57,11 @@ CREATE TABLE IF NOT EXISTS sources (
 );
 CREATE INDEX IF NOT EXISTS sources_kind ON sources(kind);
 CREATE INDEX IF NOT EXISTS sources_origin ON sources(origin);
+CREATE TABLE IF NOT EXISTS side_vectors (
+    source_id TEXT PRIMARY KEY,
+    kinds     BLOB NOT NULL,
+    vectors   BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS pending (
     source_id  TEXT PRIMARY KEY,
     started_at TEXT NOT NULL
@@ -166,8 +192,39 @@ class SourceStore:
     def clear_pending(self, source_ids: list[str]) -> None:
         self._transaction("DELETE FROM pending WHERE source_id = ?", [(s,) for s in source_ids])
 
-    def commit(self, upserts: list[tuple[SourceDocument, str, list[str]]], deletes: list[str]) -> None:
-        """Record new states and removals, and clear their journal rows, in one transaction."""
+    def chunk_ids(self, source_ids: list[str]) -> dict[str, list[str]]:
+        """Committed chunk ids per source, without reading the documents."""
+        if not source_ids:
+            return {}
+        marks = ",".join("?" * len(source_ids))
+        with self._lock:
+            rows = self._conn.execute(f"SELECT source_id, chunk_ids FROM sources WHERE source_id IN ({marks})", source_ids).fetchall()
+        return {sid: json.loads(ids) for sid, ids in rows}
+
+    def side_vectors(self, source_ids: list[str]) -> dict[str, SideVectors]:
+        if not source_ids:
+            return {}
+        marks = ",".join("?" * len(source_ids))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT source_id, kinds, vectors FROM side_vectors WHERE source_id IN ({marks})", source_ids
+            ).fetchall()
+        out: dict[str, SideVectors] = {}
+        for source_id, kinds, vectors in rows:
+            k = np.frombuffer(kinds, dtype=np.uint8)
+            out[source_id] = SideVectors(k, np.frombuffer(vectors, dtype=np.float16).reshape(len(k), -1))
+        return out
+
+    def commit(
+        self,
+        upserts: list[tuple[SourceDocument, str, list[str]]],
+        deletes: list[str],
+        side: dict[str, SideVectors | None] | None = None,
+    ) -> None:
+        """Record new states and removals, and clear their journal rows, in one transaction.
+
+        `side`: the extra vectors of the sources that were embedded anew (None for one that has
+        none); sources not in it (an unchanged source that moved file) keep theirs."""
         now = _now()
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
@@ -191,7 +248,17 @@ class SourceStore:
                         ),
                     )
                     self._conn.execute("DELETE FROM pending WHERE source_id = ?", (doc.source_id,))
+                    if side is not None and doc.source_id in side:
+                        extra = side[doc.source_id]
+                        if extra is None or not len(extra.kinds):
+                            self._conn.execute("DELETE FROM side_vectors WHERE source_id = ?", (doc.source_id,))
+                        else:
+                            self._conn.execute(
+                                "INSERT OR REPLACE INTO side_vectors(source_id, kinds, vectors) VALUES (?,?,?)",
+                                (doc.source_id, extra.kinds.astype(np.uint8).tobytes(), extra.vectors.astype(np.float16).tobytes()),
+                            )
                 for source_id in deletes:
+                    self._conn.execute("DELETE FROM side_vectors WHERE source_id = ?", (source_id,))
                     self._conn.execute("DELETE FROM sources WHERE source_id = ?", (source_id,))
                     self._conn.execute("DELETE FROM pending WHERE source_id = ?", (source_id,))
                 self._conn.execute("COMMIT")
