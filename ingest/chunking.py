@@ -216,7 +216,7 @@ def chunk_document(doc: SourceDocument, max_chars: int = 1200) -> list[Chunk]:
 
 
 # --- extra vectors per chunk (see kb_service/retrieval/search.py for how they score) ---------
-_RE_SENTENCE_OR_LINE = re.compile(r"(?<=[.!?。！？])\s+|\n+")
+_RE_SENTENCE_OR_LINE = re.compile(r"(?<![0-9][.])(?<=[.!?。！？])\s+|\n+")  # not after a step number "1."
 _RE_QUESTION_END = re.compile(r"[?？؟]\s*$")
 _RE_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 

@@ -99,7 +99,10 @@ def build_nodes(doc: SourceDocument, content_hash: str, max_chars: int) -> list[
 
 
 def side_texts(nodes: list[Any], windows: bool, titles: bool) -> tuple[list[int], list[str]]:
-    """(kind, text) of every extra vector of one source's chunks: title lines (once each) and sentence windows."""
+    """(kind, text) of every extra vector of one source's chunks: title lines (once each) and sentence windows.
+
+    The caller gives tickets no windows: they are the bulk of a help desk's sources, they are found as
+    whole problem descriptions, and windows would more than double their embedding time."""
     kinds: list[int] = []
     texts: list[str] = []
     seen_titles: set[str] = set()
@@ -246,7 +249,7 @@ class Indexer:
 
     def _side_vectors(self, per_doc: list[tuple[SourceDocument, str, list[Any]]]) -> dict[str, SideVectors | None]:
         """Embed the title lines and sentence windows of a batch in one pass."""
-        plan = [(doc.source_id, *side_texts(ns, self.windows, self.titles)) for doc, _, ns in per_doc]
+        plan = [(doc.source_id, *side_texts(ns, self.windows and doc.kind == "article", self.titles)) for doc, _, ns in per_doc]
         texts = [t for _, _, ts in plan for t in ts]
         vectors = self.embedder.embed_passages(texts, batch_size=SIDE_BATCH) if texts else None
         out: dict[str, SideVectors | None] = {}

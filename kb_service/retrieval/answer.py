@@ -76,7 +76,7 @@ class AnswerComposer:
         filters = SearchFilters("article", base.languages, base.product_area, base.tags)  # widgets answer from articles
         result = self.searcher.search(question, top_k=3, filters=filters, query_language=question_language)
         hits = result.hits
-        if not hits or hits[0].cosine < self.min_score:
+        if not hits or hits[0].score < self.min_score:
             return Answer(
                 answered=False,
                 answer=None,
@@ -93,12 +93,12 @@ class AnswerComposer:
         citations = [Citation(best.source_id, best.title, best.url, round(best.score, 4))]
         # a second article that scores almost as well is offered as a further citation, not mixed into the text
         for other in hits[1:]:
-            if other.cosine >= self.min_score and other.score >= best.score - 0.015:
+            if other.score >= max(self.min_score, best.score - 0.015):
                 citations.append(Citation(other.source_id, other.title, other.url, round(other.score, 4)))
         return Answer(
             answered=True,
             answer=text,
-            confidence=confidence_from_score(best.cosine, self.min_score, self.full_score),
+            confidence=confidence_from_score(best.score, self.min_score, self.full_score),
             handoff=False,
             citations=citations,
             question_language=result.query_language,

@@ -81,9 +81,7 @@ class Hit:
     heading: str
     text: str  # the best-matching chunk, without its title line
     metadata: dict[str, Any] = field(default_factory=dict)
-    # the best chunk's cosine (before side vectors and bonuses): the evidence abstention is judged on,
-    # because sentence windows match short off-topic questions too well to tell them apart
-    cosine: float = 0.0
+    cosine: float = 0.0  # the best chunk's cosine, before side vectors and the own-language preference
     chunk_id: str = ""
 
     def snippet(self, max_chars: int = 280) -> str:

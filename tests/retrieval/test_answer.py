@@ -23,7 +23,7 @@ def test_offtopic_question_hands_off(sample_kb: KnowledgeBase, question: str) ->
 
 def test_answers_most_in_kb_questions(sample_kb: KnowledgeBase) -> None:
     answered = [sample_kb.answers.answer(q["query"]) for q in QUERIES]
-    assert sum(a.answered for a in answered) / len(answered) >= 0.85  # 21 of 24 measured at KB_ANSWER_MIN_SCORE=0.82
+    assert sum(a.answered for a in answered) / len(answered) >= 0.85  # 22 of 24 measured at KB_ANSWER_MIN_SCORE=0.83
 
 
 def test_answer_is_text_from_the_cited_article(sample_kb: KnowledgeBase) -> None:

@@ -1,0 +1,116 @@
+"""The retrieval levers of /v1/search: sentence windows and title lines (side vectors), the query
+language shift, and the preference for the customer's own-language version of an article."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ingest.chunking import says_what_it_answers, sentence_windows, title_line
+from ingest.documents import Section, SourceDocument
+from ingest.loader import load_path
+from kb_service.knowledge import SAMPLE_DIR, KnowledgeBase
+from kb_service.retrieval.language_shift import LanguageShift
+from kb_service.retrieval.search import RetrievalOptions, Searcher
+from kb_service.storage.sources import TITLE, WINDOW
+
+ARTICLES = SAMPLE_DIR / "articles"
+
+
+def test_sentence_windows_keep_the_title_line() -> None:
+    text = "Reset your password — Troubleshooting\nCheck your spam folder. Wait five minutes!\n1. Open Settings."
+    assert sentence_windows(text) == [
+        "Reset your password — Troubleshooting\nCheck your spam folder.",
+        "Reset your password — Troubleshooting\nWait five minutes!",
+        "Reset your password — Troubleshooting\n1. Open Settings.",
+    ]
+    assert sentence_windows("Title\nOnly one sentence here.") == []  # the chunk vector already is it
+    assert sentence_windows("Just a title") == []
+
+
+def test_which_titles_get_a_vector() -> None:
+    assert says_what_it_answers("How do I export invoices?")
+    assert says_what_it_answers("¿Cómo exporto?")
+    assert says_what_it_answers("Export your data as CSV")
+    assert says_what_it_answers("Reset your password — Troubleshooting")
+    assert says_what_it_answers("パスワードを再設定する方法について")
+    assert not says_what_it_answers("Normans")
+    assert not says_what_it_answers("Billing plans")
+    assert not says_what_it_answers("請求書")
+    assert title_line("Normans\nBefore Rollo's arrival...") is None
+    assert title_line("How can I use markdown in Google Docs?\nTry StackEdit.") == "How can I use markdown in Google Docs?"
+
+
+def doc(source_id: str, title: str, text: str, language: str = "en") -> SourceDocument:
+    return SourceDocument(f"article:{source_id}", "article", title, [Section("", text)], language=language)
+
+
+def test_side_vectors_follow_their_source(fresh_kb: KnowledgeBase) -> None:
+    first = doc("export", "Export your timesheets to payroll", "Open Reports. Choose Timesheets. Click Export.")
+    fresh_kb.put_documents([first])
+    side = fresh_kb.store.side_vectors(["article:export"])["article:export"]
+    assert list(side.kinds) == [TITLE, WINDOW, WINDOW, WINDOW]
+    assert side.vectors.shape == (4, fresh_kb.embedder.dim)
+    assert np.allclose(np.linalg.norm(side.vectors.astype(np.float32), axis=1), 1.0, atol=1e-2)
+
+    fresh_kb.put_documents([doc("export", "Export", "Open Reports and click Export.")])  # no title vector, one sentence
+    assert fresh_kb.store.side_vectors(["article:export"]) == {}
+    fresh_kb.put_documents([first])
+    assert "article:export" in fresh_kb.store.side_vectors(["article:export"])
+    fresh_kb.delete_sources(["article:export"])
+    assert fresh_kb.store.side_vectors(["article:export"]) == {}
+
+
+def test_a_question_about_one_sentence_finds_its_article(fresh_kb: KnowledgeBase) -> None:
+    """Windows score a source by its best sentence too; plain dense scores stay the chunk cosine."""
+    fresh_kb.put_documents([
+        doc("plans", "Billing plans", "Fernbook has three plans: Starter, Team and Business. Team adds shift swaps and "
+            "approvals. Business adds SSO, audit logs and a dedicated manager. Annual billing saves two months. "
+            "Nonprofits get 30 percent off any plan when they send proof of status to billing."),
+        doc("discounts", "Coupons", "Coupon codes are entered at checkout. A coupon applies to the first invoice only."),
+    ])
+    hits = fresh_kb.searcher.search("Do charities get a discount?", top_k=2).hits
+    assert hits[0].source_id == "article:plans"
+    assert hits[0].score != hits[0].cosine  # re-scored with the best window
+    dense = Searcher(fresh_kb.embedder, fresh_kb.index, fresh_kb.detector,
+                     RetrievalOptions(windows=False, title_weight=0.0, language_shift=0.0, prefer_own_language=False), fresh_kb.store)
+    assert all(h.score == h.cosine for h in dense.search("Do charities get a discount?", top_k=2).hits)
+
+
+def test_language_shift_moves_only_non_english_queries(sample_kb: KnowledgeBase) -> None:
+    shift = LanguageShift("multilingual-e5-small", 0.5)
+    assert shift.active and {"de", "es", "fr", "ja", "ar", "zh", "pt"} <= set(shift.directions)
+    q = sample_kb.embedder.embed_queries(["Wie setze ich mein Passwort zurück?"])[0]
+    moved = shift.apply(q, "de")
+    assert abs(float(np.linalg.norm(moved)) - 1.0) < 1e-5 and float(moved @ q) < 0.999
+    assert shift.apply(q, "en") is q and shift.apply(q, None) is q
+    assert not LanguageShift("some-other-model", 0.5).active  # directions are per model
+    assert not LanguageShift("multilingual-e5-small", 0.0).active
+
+
+GERMAN_RESET = doc(
+    "passwort-zuruecksetzen", "Passwort zurücksetzen",
+    "Wenn Sie Ihr Fernbook-Passwort vergessen haben, können Sie in wenigen Minuten selbst ein neues festlegen. "
+    "Links zum Zurücksetzen sind 60 Minuten gültig und können nur einmal verwendet werden.\n\n"
+    "1. Klicken Sie auf der Anmeldeseite auf Passwort vergessen?.\n2. Geben Sie Ihre E-Mail-Adresse ein und klicken Sie "
+    "auf Link senden.\n3. Öffnen Sie die E-Mail und klicken Sie auf Neues Passwort wählen.\n\n"
+    "Kommt die E-Mail nicht an, prüfen Sie Ihren Spam-Ordner und warten Sie fünf Minuten, bevor Sie einen neuen Link anfordern.",
+    language="de",
+)
+
+
+def test_the_customers_language_version_comes_first(fresh_kb: KnowledgeBase) -> None:
+    docs = []
+    for name in ("html/reset-password.html", "html/cancel-subscription.html", "html/data-processing-agreement.html", "html/sign-in.html"):
+        docs += load_path(ARTICLES / name).documents
+    fresh_kb.put_documents(docs + [GERMAN_RESET])
+
+    def top(q: str) -> str:
+        return fresh_kb.searcher.search(q, top_k=3, ).hits[0].source_id
+
+    assert top("Wie setze ich mein Passwort zurück?") == "article:passwort-zuruecksetzen"
+    assert top("Ich habe mein Passwort vergessen") == "article:passwort-zuruecksetzen"
+    assert top("I forgot my password, how do I reset it?") == "article:reset-password"
+    # a German article that is not a version of the English answer does not jump ahead of it
+    assert top("Wie kündige ich mein Abo?") == "article:cancel-subscription"
