@@ -35,6 +35,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     "no-windows": {"retrieval_windows": False},
     "no-titles": {"retrieval_title_weight": 0.0},
     "no-language-shift": {"retrieval_language_shift": 0.0},
+    "language-prior": {"retrieval_language_prior": True},  # the older document-side calibration, for comparison
 }
 WARMUP_QUERIES = 5
 SOURCE_PREFIX = "article:"

@@ -1,8 +1,14 @@
-"""The search pipeline behind /v1/search, /v1/answer, /v1/suggest and `kb search`.
+"""The search pipeline behind /v1/search, /v1/answer, /v1/suggest, `kb search` and `kb eval`.
 
-Dense multilingual retrieval (the query embedded with the model's query prefix, cosine
-against passage chunks), chunks grouped so that each source appears once with its best
-chunk, metadata filters applied inside Qdrant.
+1. The query is embedded with the model's query prefix; a non-English query loses half of its
+   language's direction (language_shift.py).
+2. Dense search over passage chunks (cosine), metadata filters applied; chunks grouped so that
+   each source appears once with its best chunk.
+3. The best 20 sources are re-scored with their side vectors from the source store: the best
+   sentence window and the title line (see `_rescore`).
+4. An article in the customer's language moves before the other-language article it translates.
+
+Each step is a setting (`KB_RETRIEVAL_*`); `kb eval retrieval --compare dense` measures them.
 """
 
 from __future__ import annotations
