@@ -56,6 +56,8 @@ def serve(
         note = "created" if created else "kept"
         typer.echo(f"Admin API key ({note} in {settings.admin_key_path}): {key}")
     kb = _open_kb(settings)
+    if kb.reindex_advice:
+        typer.secho(f"note: {kb.reindex_advice}", fg=typer.colors.YELLOW, err=True)
     application = create_app(settings, kb=kb)
     # tells `kb search` in other processes where to reach the store this process now holds
     settings.service_file.write_text(json.dumps({"url": f"http://{settings.host}:{settings.port}", "pid": os.getpid()}))
@@ -84,6 +86,8 @@ def ingest(
         _fail("give one or more PATHS, or --sample", 2)
     settings = get_settings()
     kb = _open_kb(settings)
+    if kb.reindex_advice:
+        typer.secho(f"note: {kb.reindex_advice}", fg=typer.colors.YELLOW, err=True)
     bar = tqdm(total=0, unit="doc", desc="ingest", file=sys.stderr, disable=None)
     try:
         summary = kb.ingest_paths(targets, sync=sync, progress=bar.update, on_total=lambda n: setattr(bar, "total", n) or bar.refresh())

@@ -6,6 +6,7 @@ so that ingest, search and answers behave the same everywhere.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ from kb_service.retrieval.search import Hit, RetrievalOptions, SearchFilters, Se
 from kb_service.storage.sources import SourceStore, StoredSource
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "ingest" / "sample"
+SIDE_VECTORS_KEY, SIDE_VECTORS_FORMAT = "side_vectors", "1"  # bump when windows or title lines change
+log = logging.getLogger(__name__)
 
 
 def normalise_language(doc: SourceDocument) -> SourceDocument:
@@ -64,10 +67,25 @@ class KnowledgeBase:
         if check_model:
             with self._writes:
                 self.indexer.recover()
+        self.reindex_advice = self._check_side_vectors()
         self.searcher = Searcher(self.embedder, self.index, self.detector, RetrievalOptions.from_settings(settings), self.store)
         self.answers = AnswerComposer(
             self.searcher, settings.answer_min_score, settings.answer_full_confidence_score, settings.answer_max_chars
         )
+
+    def _check_side_vectors(self) -> str | None:
+        """Sources indexed before side vectors existed score by their chunks alone until `kb reindex`."""
+        if self.store.get_meta(SIDE_VECTORS_KEY) == SIDE_VECTORS_FORMAT:
+            return None
+        if self.store.count() == 0:
+            self.store.set_meta(SIDE_VECTORS_KEY, SIDE_VECTORS_FORMAT)
+            return None
+        advice = (
+            "this knowledge base was indexed before sentence and title vectors existed; its sources are "
+            "found by their chunks alone until you run `kb reindex`"
+        )
+        log.warning(advice)
+        return advice
 
     def close(self) -> None:
         self.index.close()
@@ -159,6 +177,8 @@ class KnowledgeBase:
         with self._writes:
             summary = self.indexer.rebuild(progress=progress)
             self._after_write(summary)
+            self.store.set_meta(SIDE_VECTORS_KEY, SIDE_VECTORS_FORMAT)
+            self.reindex_advice = None
             return summary
 
     # --- reads -------------------------------------------------------------

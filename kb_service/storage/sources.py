@@ -62,6 +62,10 @@ CREATE TABLE IF NOT EXISTS side_vectors (
     kinds     BLOB NOT NULL,
     vectors   BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS pending (
     source_id  TEXT PRIMARY KEY,
     started_at TEXT NOT NULL
@@ -170,7 +174,15 @@ class SourceStore:
             ).fetchall()
         return [self._row(r) for r in rows], total
 
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
     # --- writes ------------------------------------------------------------
+    def set_meta(self, key: str, value: str) -> None:
+        self._transaction("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", [(key, value)])
+
     def _transaction(self, sql: str, rows: list[tuple[str, ...]]) -> None:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")

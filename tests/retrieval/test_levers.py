@@ -114,3 +114,30 @@ def test_the_customers_language_version_comes_first(fresh_kb: KnowledgeBase) -> 
     assert top("I forgot my password, how do I reset it?") == "article:reset-password"
     # a German article that is not a version of the English answer does not jump ahead of it
     assert top("Wie kündige ich mein Abo?") == "article:cancel-subscription"
+
+
+def test_an_index_from_before_side_vectors_asks_for_reindex(tmp_path: Path) -> None:
+    from kb_service.knowledge import SIDE_VECTORS_KEY
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path / "data")
+    kb = KnowledgeBase(settings)
+    assert kb.reindex_advice is None  # a new knowledge base starts with side vectors
+    kb.put_documents([doc("export", "Export your timesheets to payroll", "Open Reports. Choose Timesheets. Click Export.")])
+    # as an index written by the previous version: no side vectors, no format mark
+    kb.store._transaction("DELETE FROM meta WHERE key = ?", [(SIDE_VECTORS_KEY,)])
+    kb.store._transaction("DELETE FROM side_vectors", [()])
+    kb.close()
+
+    kb = KnowledgeBase(settings)
+    try:
+        assert kb.reindex_advice and "kb reindex" in kb.reindex_advice
+        assert kb.searcher.search("payroll export", top_k=1).hits[0].source_id == "article:export"  # still found, by its chunk
+        kb.reindex()
+        assert kb.reindex_advice is None
+        assert "article:export" in kb.store.side_vectors(["article:export"])
+    finally:
+        kb.close()
+    kb = KnowledgeBase(settings)
+    assert kb.reindex_advice is None
+    kb.close()
