@@ -24,6 +24,7 @@ class Chunk:
     text: str
     heading: str  # the section heading(s) the text comes from; "" for intro text and tickets
     index: int
+    header: str = ""  # the text's first line when it is a title line (title — heading, a ticket's subject), else ""
 
 
 def _header(title: str, heading: str) -> str:
@@ -135,8 +136,8 @@ def _split_section(section: Section, budget: int) -> list[str]:
     return bodies
 
 
-def _article_chunks(doc: SourceDocument, max_chars: int) -> list[tuple[str, str]]:
-    """(heading, text) per chunk: one per section, small neighbours merged, long ones split."""
+def _article_chunks(doc: SourceDocument, max_chars: int) -> list[tuple[str, str, str]]:
+    """(heading, header line, text) per chunk: one per section, small neighbours merged, long ones split."""
     small = max_chars // 4
     merged: list[tuple[list[str], str]] = []  # (headings, text without the title line)
     for section in doc.sections:
@@ -154,12 +155,13 @@ def _article_chunks(doc: SourceDocument, max_chars: int) -> list[tuple[str, str]
                 continue
         for body in bodies:
             merged.append(([section.heading], body))
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, str, str]] = []
     for headings, body in merged:
         first = headings[0]
-        text = f"{_header(doc.title, first)}\n{body}".strip()
+        header = _header(doc.title, first)
+        text = f"{header}\n{body}".strip()
         heading = " / ".join(h for h in headings if h) if len(headings) > 1 else first
-        out.append((heading, text))
+        out.append((heading, header, text))
     return out
 
 
@@ -210,9 +212,11 @@ def chunk_document(doc: SourceDocument, max_chars: int = 1200) -> list[Chunk]:
     if max_chars < 50:
         raise ValueError("max_chars must be at least 50")
     if doc.kind == "ticket":
-        return [Chunk(text=_ticket_chunk(doc, max_chars), heading="", index=0)]
+        text = _ticket_chunk(doc, max_chars)
+        subject = doc.title.strip()
+        return [Chunk(text=text, heading="", index=0, header=subject if subject and text.startswith(subject) else "")]
     pieces = _article_chunks(doc, max_chars)
-    return [Chunk(text=text, heading=heading, index=i) for i, (heading, text) in enumerate(pieces)]
+    return [Chunk(text=text, heading=heading, index=i, header=header) for i, (heading, header, text) in enumerate(pieces)]
 
 
 # --- extra vectors per chunk (see kb_service/retrieval/search.py for how they score) ---------
@@ -221,18 +225,19 @@ _RE_QUESTION_END = re.compile(r"[?？؟]\s*$")
 _RE_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
-def sentence_windows(chunk_text: str) -> list[str]:
-    """One short passage per sentence (or line) of the chunk body, each under the chunk's first line
+def sentence_windows(chunk: Chunk) -> list[str]:
+    """One short passage per sentence (or line) of the chunk body, each under the chunk's title line
     (its title and heading, or a ticket's subject) so that it keeps its context.
 
     A question usually asks about one sentence of an article; a vector of that sentence matches it
     better than the vector of the whole chunk. A body of one sentence has no windows (the chunk
     vector already is that sentence)."""
-    header, _, body = chunk_text.partition("\n")
+    header = chunk.header.strip()
+    body = chunk.text[len(chunk.header):] if chunk.header and chunk.text.startswith(chunk.header) else chunk.text
     sentences = [s.strip() for s in _RE_SENTENCE_OR_LINE.split(body) if s and len(s.strip()) > 2]
     if len(sentences) <= 1:
         return []
-    return [f"{header.strip()}\n{s}" if header.strip() else s for s in sentences]
+    return [f"{header}\n{s}" if header else s for s in sentences]
 
 
 def says_what_it_answers(title: str) -> bool:
@@ -249,7 +254,7 @@ def says_what_it_answers(title: str) -> bool:
     return len(title.split()) >= 4
 
 
-def title_line(chunk_text: str) -> str | None:
-    """The chunk's first line when it says what the chunk answers, else None."""
-    header = chunk_text.partition("\n")[0].strip()
+def title_line(chunk: Chunk) -> str | None:
+    """The chunk's title line when it says what the chunk answers, else None."""
+    header = chunk.header.strip()
     return header if says_what_it_answers(header) else None

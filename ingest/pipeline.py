@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ingest.chunking import chunk_document, sentence_windows, title_line
+from ingest.chunking import Chunk, chunk_document, sentence_windows, title_line
 from ingest.documents import SourceDocument
 from kb_service import languages
 from kb_service.engines.embedder import Embedder, llama_embedding
@@ -98,7 +98,7 @@ def build_nodes(doc: SourceDocument, content_hash: str, max_chars: int) -> list[
     return nodes
 
 
-def side_texts(nodes: list[Any], windows: bool, titles: bool) -> tuple[list[int], list[str]]:
+def side_texts(chunks: list[Chunk], windows: bool, titles: bool) -> tuple[list[int], list[str]]:
     """(kind, text) of every extra vector of one source's chunks: title lines (once each) and sentence windows.
 
     The caller gives tickets no windows: they are the bulk of a help desk's sources, they are found as
@@ -106,15 +106,15 @@ def side_texts(nodes: list[Any], windows: bool, titles: bool) -> tuple[list[int]
     kinds: list[int] = []
     texts: list[str] = []
     seen_titles: set[str] = set()
-    for node in nodes:
+    for chunk in chunks:
         if titles:
-            line = title_line(node.text)
+            line = title_line(chunk)
             if line and line not in seen_titles:
                 seen_titles.add(line)
                 kinds.append(TITLE)
                 texts.append(line)
         if windows:
-            for w in sentence_windows(node.text):
+            for w in sentence_windows(chunk):
                 kinds.append(WINDOW)
                 texts.append(w)
     return kinds, texts
@@ -249,7 +249,10 @@ class Indexer:
 
     def _side_vectors(self, per_doc: list[tuple[SourceDocument, str, list[Any]]]) -> dict[str, SideVectors | None]:
         """Embed the title lines and sentence windows of a batch in one pass."""
-        plan = [(doc.source_id, *side_texts(ns, self.windows and doc.kind == "article", self.titles)) for doc, _, ns in per_doc]
+        plan = [
+            (doc.source_id, *side_texts(chunk_document(doc, self.chunk_max_chars), self.windows and doc.kind == "article", self.titles))
+            for doc, _, _ in per_doc
+        ]
         texts = [t for _, _, ts in plan for t in ts]
         vectors = self.embedder.embed_passages(texts, batch_size=SIDE_BATCH) if texts else None
         out: dict[str, SideVectors | None] = {}

@@ -87,7 +87,7 @@ def ticket(body: str, resolution: str | None) -> SourceDocument:
 def test_ticket_is_one_chunk_with_resolution() -> None:
     chunks = chunk_document(ticket("Outlook shows changes late.", "Reconnected the integration."))
     assert chunks == [
-        Chunk(text="Sync is late\nOutlook shows changes late.\nResolution: Reconnected the integration.", heading="", index=0)
+        Chunk(text="Sync is late\nOutlook shows changes late.\nResolution: Reconnected the integration.", heading="", index=0, header="Sync is late")
     ]
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.chunking import says_what_it_answers, sentence_windows, title_line
+from ingest.chunking import Chunk, chunk_document, says_what_it_answers, sentence_windows, title_line
 from ingest.documents import Section, SourceDocument
 from ingest.loader import load_path
 from kb_service.knowledge import SAMPLE_DIR, KnowledgeBase
@@ -19,14 +19,27 @@ ARTICLES = SAMPLE_DIR / "articles"
 
 
 def test_sentence_windows_keep_the_title_line() -> None:
-    text = "Reset your password — Troubleshooting\nCheck your spam folder. Wait five minutes!\n1. Open Settings."
-    assert sentence_windows(text) == [
+    header = "Reset your password — Troubleshooting"
+    chunk = Chunk(f"{header}\nCheck your spam folder. Wait five minutes!\n1. Open Settings.", "Troubleshooting", 0, header)
+    assert sentence_windows(chunk) == [
         "Reset your password — Troubleshooting\nCheck your spam folder.",
         "Reset your password — Troubleshooting\nWait five minutes!",
         "Reset your password — Troubleshooting\n1. Open Settings.",
     ]
-    assert sentence_windows("Title\nOnly one sentence here.") == []  # the chunk vector already is it
-    assert sentence_windows("Just a title") == []
+    assert sentence_windows(Chunk("Title\nOnly one sentence here.", "", 0, "Title")) == []  # the chunk vector already is it
+    assert sentence_windows(Chunk("Just a title", "", 0, "Just a title")) == []
+
+
+def test_documents_without_a_title_still_get_windows() -> None:
+    """A BEIR corpus or a ticket without subject has no title line: its first sentence is body, not header."""
+    untitled = doc("x", "", "Refunds take five days. They go back to the card you paid with. Ask billing for help.")
+    chunks = chunk_document(untitled)
+    assert chunks[0].header == ""
+    assert sentence_windows(chunks[0]) == ["Refunds take five days.", "They go back to the card you paid with.", "Ask billing for help."]
+    assert title_line(chunks[0]) is None
+    titled = chunk_document(doc("y", "How long do refunds take?", "Five days. They go back to your card."))[0]
+    assert titled.header == "How long do refunds take?" and title_line(titled) == "How long do refunds take?"
+    assert sentence_windows(titled) == ["How long do refunds take?\nFive days.", "How long do refunds take?\nThey go back to your card."]
 
 
 def test_which_titles_get_a_vector() -> None:
@@ -38,8 +51,9 @@ def test_which_titles_get_a_vector() -> None:
     assert not says_what_it_answers("Normans")
     assert not says_what_it_answers("Billing plans")
     assert not says_what_it_answers("請求書")
-    assert title_line("Normans\nBefore Rollo's arrival...") is None
-    assert title_line("How can I use markdown in Google Docs?\nTry StackEdit.") == "How can I use markdown in Google Docs?"
+    assert title_line(Chunk("Normans\nBefore Rollo's arrival...", "", 0, "Normans")) is None
+    q = "How can I use markdown in Google Docs?"
+    assert title_line(Chunk(f"{q}\nTry StackEdit.", "", 0, q)) == q
 
 
 def doc(source_id: str, title: str, text: str, language: str = "en") -> SourceDocument:
