@@ -28,7 +28,7 @@ from kb_service.storage.sources import TITLE, WINDOW, SideVectors, SourceStore
 
 _NS = uuid.UUID("6f1d8a3e-5a7b-4c2e-9d0f-2b8e4a1c7d55")
 BATCH_DOCS = 32
-SIDE_BATCH = 16  # side texts are short and alike in length: bigger batches pad little
+SIDE_BATCH = 16  # ingesting StackFAQ (219 articles) with windows: batch 4 30.6 s, 8 27.3 s, 16 27.6 s, 64 50.2 s
 
 
 @dataclass
