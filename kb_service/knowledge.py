@@ -145,7 +145,7 @@ class KnowledgeBase:
 
     def _after_write(self, summary: IngestSummary) -> None:
         if summary.added or summary.updated or summary.removed:
-            self.searcher.prior.refresh(self.index)
+            self.searcher.index_changed()
 
     def put_documents(
         self, docs: list[SourceDocument], progress: Callable[[int], None] | None = None, atomic: bool = True

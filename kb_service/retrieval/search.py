@@ -178,7 +178,13 @@ class Searcher:
         self.index = index
         self.detector = detector
         self.prior = LanguagePrior()
-        self.prior.load(index)
+        if self.options.language_prior:  # its centroids cost a pass over every vector after each write
+            self.prior.load(index)
+
+    def index_changed(self) -> None:
+        """Called after every write to the index: refresh what is computed from all of it."""
+        if self.options.language_prior:
+            self.prior.refresh(self.index)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embedder.embed_queries([text])[0]
