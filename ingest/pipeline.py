@@ -81,10 +81,15 @@ def chunk_payload(doc: SourceDocument, heading: str, index: int) -> dict[str, An
 
 
 def build_nodes(doc: SourceDocument, content_hash: str, max_chars: int) -> list[Any]:
+    return nodes_for(doc, content_hash, chunk_document(doc, max_chars=max_chars))
+
+
+def nodes_for(doc: SourceDocument, content_hash: str, chunks: list[Chunk]) -> list[Any]:
+    """One LlamaIndex node per chunk, its id derived from the source, its content hash and its position."""
     from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
     nodes = []
-    for chunk in chunk_document(doc, max_chars=max_chars):
+    for chunk in chunks:
         meta = chunk_payload(doc, chunk.heading, chunk.index)
         node = TextNode(
             id_=str(uuid.uuid5(_NS, f"{doc.source_id}|{content_hash}|{chunk.index}")),
@@ -215,10 +220,11 @@ class Indexer:
         step = batch_docs or max(len(todo), 1)
         for start in range(0, len(todo), step):
             batch = todo[start : start + step]
-            per_doc = [(doc, h, build_nodes(doc, h, self.chunk_max_chars)) for doc, h in batch]
+            chunked = [(doc, h, chunk_document(doc, self.chunk_max_chars)) for doc, h in batch]
+            per_doc = [(doc, h, nodes_for(doc, h, chunks)) for doc, h, chunks in chunked]
             nodes = [n for _, _, ns in per_doc for n in ns]
             embedded = self._pipeline.run(nodes=nodes, show_progress=False)
-            side = self._side_vectors(per_doc)
+            side = self._side_vectors([(doc, chunks) for doc, _, chunks in chunked])
             ids = [doc.source_id for doc, _, _ in per_doc]
             self.store.mark_pending(ids)
             try:
@@ -247,11 +253,11 @@ class Indexer:
             summary.removed.extend(to_remove)
         return summary
 
-    def _side_vectors(self, per_doc: list[tuple[SourceDocument, str, list[Any]]]) -> dict[str, SideVectors | None]:
+    def _side_vectors(self, chunked: list[tuple[SourceDocument, list[Chunk]]]) -> dict[str, SideVectors | None]:
         """Embed the title lines and sentence windows of a batch in one pass."""
         plan = [
-            (doc.source_id, *side_texts(chunk_document(doc, self.chunk_max_chars), self.windows and doc.kind == "article", self.titles))
-            for doc, _, _ in per_doc
+            (doc.source_id, *side_texts(chunks, self.windows and doc.kind == "article", self.titles))
+            for doc, chunks in chunked
         ]
         texts = [t for _, _, ts in plan for t in ts]
         vectors = self.embedder.embed_passages(texts, batch_size=SIDE_BATCH) if texts else None
