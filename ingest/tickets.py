@@ -27,6 +27,7 @@ _BODY_KEYS = ("body", "description", "text", "question", "message")
 _RESOLUTION_KEYS = ("resolution", "answer", "solution", "resolution_text")
 _LANGUAGE_KEYS = ("language", "lang", "locale")
 _CATEGORY_KEYS = ("category", "ticket_category")
+_SUBCATEGORY_KEYS = ("subcategory", "sub_category", "ticket_subcategory")
 _PRIORITY_KEYS = ("priority", "severity")
 _QUEUE_KEYS = ("queue", "group", "team", "group_name", "queue_name")
 _CUSTOMER_KEYS = ("customer", "customer_id", "organization_id", "org", "org_id", "requester_org", "organization", "account_id")
@@ -295,6 +296,7 @@ def _build(
             created=_scalar(_get(ticket, _CREATED_KEYS)),
             resolved=resolved_at,
             status=status,
+            extra={"subcategory": sub} if (sub := _scalar(_get(ticket, _SUBCATEGORY_KEYS))) else {},
         )
     )
 

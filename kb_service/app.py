@@ -13,10 +13,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from kb_service import __version__, languages
-from kb_service.api import answer, articles, health, ingest, search, suggest
+from kb_service.api import answer, articles, health, ingest, search, suggest, tickets, triage
 from kb_service.api.keys import KeyRing, ensure_admin_key, parse_keys
 from kb_service.config import Settings, get_settings
 from kb_service.knowledge import KnowledgeBase
+from kb_service.triage.taxonomy import UnknownValue
 
 
 def build_keyring(settings: Settings) -> KeyRing:
@@ -30,7 +31,10 @@ def build_keyring(settings: Settings) -> KeyRing:
 def _readable(errors: list[Any]) -> str:
     parts = []
     for e in errors:
-        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
+        path = list(e.get("loc", ()))
+        if path and path[0] in ("body", "query", "path"):  # where the error is, not part of the field's name
+            path = path[1:]
+        loc = ".".join(str(p) for p in path)
         msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
         parts.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(parts)
@@ -66,10 +70,14 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg")), "type": e.get("type")} for e in exc.errors()]
         return JSONResponse(status_code=422, content={"detail": _readable(exc.errors()), "errors": errors})
 
+    @app.exception_handler(UnknownValue)
+    async def _taxonomy(_: Request, exc: UnknownValue) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": str(exc), "valid": exc.valid})
+
     @app.exception_handler(languages.UnsupportedLanguage)
     async def _language(_: Request, exc: languages.UnsupportedLanguage) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": str(exc), "supported": sorted(languages.SUPPORTED)})
 
-    for module in (health, search, answer, suggest, articles, ingest):
+    for module in (health, search, answer, suggest, articles, ingest, triage, tickets):
         app.include_router(module.router)
     return app

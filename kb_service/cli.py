@@ -1,10 +1,11 @@
-"""The `kb` command: serve, ingest, search, models prepare, reindex."""
+"""The `kb` command: serve, ingest, search, train, models prepare, reindex, eval."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -15,7 +16,7 @@ from kb_service.config import Settings, get_settings
 app = typer.Typer(help="Support knowledge base: ingest help-centre articles and resolved tickets, search and answer from them.", no_args_is_help=True, add_completion=False)
 models_app = typer.Typer(help="Embedding models.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
-eval_app = typer.Typer(help="Measure retrieval quality on your own data.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure retrieval and classification quality on your own data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
 
@@ -28,10 +29,11 @@ def _open_kb(settings: Settings, check_model: bool = True) -> Any:
     from kb_service.engines.embedder import EmbedderUnavailable
     from kb_service.engines.vector_index import IndexLocked, IndexModelMismatch
     from kb_service.knowledge import KnowledgeBase
+    from kb_service.triage.taxonomy import TaxonomyError
 
     try:
         return KnowledgeBase(settings, check_model=check_model)
-    except (IndexLocked, IndexModelMismatch, EmbedderUnavailable) as exc:
+    except (IndexLocked, IndexModelMismatch, EmbedderUnavailable, TaxonomyError) as exc:
         _fail(str(exc))
 
 
@@ -59,6 +61,9 @@ def serve(
     if kb.reindex_advice:
         typer.secho(f"note: {kb.reindex_advice}", fg=typer.colors.YELLOW, err=True)
     application = create_app(settings, kb=kb)
+    # triage loads its phrase classifiers and its model in the background, so the first
+    # /v1/classify does not pay for it and start-up does not wait for it
+    threading.Thread(target=lambda: kb.triage.model(), name="triage-warm-up", daemon=True).start()
     # tells `kb search` in other processes where to reach the store this process now holds
     settings.service_file.write_text(json.dumps({"url": f"http://{settings.host}:{settings.port}", "pid": os.getpid()}))
     try:
@@ -89,8 +94,11 @@ def ingest(
     if kb.reindex_advice:
         typer.secho(f"note: {kb.reindex_advice}", fg=typer.colors.YELLOW, err=True)
     bar = tqdm(total=0, unit="doc", desc="ingest", file=sys.stderr, disable=None)
+    trained = None
     try:
         summary = kb.ingest_paths(targets, sync=sync, progress=bar.update, on_total=lambda n: setattr(bar, "total", n) or bar.refresh())
+        bar.close()
+        trained = kb.triage.train()  # labelled tickets teach the classifier at ingest (nothing to do if unchanged)
     finally:
         bar.close()
         kb.close()
@@ -99,6 +107,8 @@ def ingest(
         f"added {c['added']}, updated {c['updated']}, unchanged {c['unchanged']}, removed {c['removed']}, "
         f"skipped {c['skipped']}, errors {c['errors']} ({c['chunks_embedded']} chunks embedded)"
     )
+    if trained is not None and trained.retrained:
+        typer.echo(_train_line(trained))
     for ident, reason in summary.skipped:
         typer.echo(f"  skipped {ident}: {reason}")
     for file, message in summary.errors:
@@ -109,6 +119,11 @@ def ingest(
 
 def _service_search(settings: Settings, payload: dict[str, Any]) -> dict[str, Any] | None:
     """Search through a running service (it holds the embedded store's lock), or None if none runs."""
+    return _service_call(settings, "/v1/search", payload)
+
+
+def _service_call(settings: Settings, path: str, payload: dict[str, Any], admin: bool = False) -> dict[str, Any] | None:
+    """POST to a running service (it holds the embedded store's lock), or None if none runs."""
     import httpx
 
     from kb_service.api.keys import parse_keys
@@ -116,10 +131,11 @@ def _service_search(settings: Settings, payload: dict[str, Any]) -> dict[str, An
     if not settings.service_file.is_file():
         return None
     url = json.loads(settings.service_file.read_text())["url"]
-    keys = [k for k, s in parse_keys(settings.api_keys).items() if s != "widget"]
+    wanted = ("admin",) if admin else ("agent", "writer", "admin")
+    keys = [k for k, s in parse_keys(settings.api_keys).items() if s in wanted]
     key = keys[0] if keys else (settings.admin_key_path.read_text().strip() if settings.admin_key_path.is_file() else "")
     try:
-        r = httpx.post(f"{url}/v1/search", json=payload, headers={"X-API-Key": key}, timeout=30)
+        r = httpx.post(f"{url}{path}", json=payload, headers={"X-API-Key": key}, timeout=600)
     except httpx.HTTPError:
         return None
     if r.status_code != 200:
@@ -183,6 +199,31 @@ def models_prepare(force: Annotated[bool, typer.Option(help="Rebuild even if alr
         typer.echo(f"{settings.embedding_model}: not an offline model; sentence-transformers loads it by name or path")
     else:
         typer.echo(f"prepared {settings.embedding_model} at {path}")
+
+
+def _train_line(r: Any) -> str:
+    fields = ", ".join(f"{k} {v}" for k, v in r.per_field.items()) or "no field has two labels yet"
+    line = f"triage classifier trained on {r.examples} tickets ({fields}) in {r.seconds:.1f} s"
+    if r.skipped:
+        line += "; labels not in the taxonomy, left out: " + ", ".join(f"{k} ({v})" for k, v in r.skipped.items())
+    return line
+
+
+@app.command()
+def train(force: Annotated[bool, typer.Option(help="Train even if the labelled history has not changed.")] = False) -> None:
+    """Train the triage classifier on the labelled tickets (it also trains at every `kb ingest`)."""
+    settings = get_settings()
+    if settings.service_file.is_file():
+        out = _service_call(settings, "/v1/triage/train", {}, admin=True)
+        if out is not None:
+            typer.echo(f"trained by the running service: {out}")
+            return
+    kb = _open_kb(settings)
+    try:
+        r = kb.triage.train(force=force)
+    finally:
+        kb.close()
+    typer.echo(_train_line(r) if r.retrained else f"the labelled history ({r.examples} tickets) has not changed; nothing to train")
 
 
 @app.command()
@@ -261,6 +302,46 @@ def eval_retrieval(
     if report:
         write_report(report, [r.metrics for r in results])
         typer.echo(f"report written to {report}")
+
+
+@eval_app.command("classify")
+def eval_classify(
+    folder: Annotated[Path, typer.Argument(help="A folder with train.jsonl and test.jsonl or dev.jsonl ({'text', '<field>', 'lang'} lines).")],
+    field: Annotated[str, typer.Option("--field", help="The label to predict (a key of each line).")] = "label",
+    json_path: Annotated[Optional[Path], typer.Option("--json", help="Write the metrics as JSON here.")] = None,
+    predictions: Annotated[Optional[Path], typer.Option("--predictions", help="Write one JSON line per test example here.")] = None,
+) -> None:
+    """Fit the service's ticket classifier on the training part and score it (accuracy, macro-F1, per language, out of scope)."""
+    from eval.classify import ClassifyFormatError, format_table, load_set, run, write_predictions
+    from kb_service.engines.embed_cache import CachedEmbedder, EmbeddingCache
+    from kb_service.engines.embedder import EmbedderUnavailable, get_embedder
+
+    for out in (json_path, predictions):
+        if out is not None and not out.resolve().parent.is_dir():
+            _fail(f"{out}: its folder does not exist", 2)
+    try:
+        data = load_set(folder, field)
+    except ClassifyFormatError as exc:
+        _fail(str(exc), 2)
+    settings = get_settings()
+    try:
+        embedder = get_embedder(settings)
+    except EmbedderUnavailable as exc:
+        _fail(str(exc))
+    cache = EmbeddingCache(settings.embedding_cache_path)
+    cached = CachedEmbedder(embedder, cache)
+    try:
+        result = run(data, cached.embed_queries, progress=lambda msg: typer.echo(msg, err=True))
+    finally:
+        cache.close()
+    result.metrics["embedded"] = cached.misses
+    typer.echo(format_table(result.metrics))
+    if json_path:
+        json_path.write_text(json.dumps(result.metrics, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        typer.echo(f"metrics written to {json_path}")
+    if predictions:
+        write_predictions(predictions, data, result)
+        typer.echo(f"predictions written to {predictions}")
 
 
 if __name__ == "__main__":

@@ -76,7 +76,21 @@ class Settings(BaseSettings):
         "same-language answers down on a mixed-language FAQ (COVID-QA nDCG@10 0.813 -> 0.767).",
     )
 
-    @field_validator("data_dir", "models_dir", mode="after")
+    # Triage (classification and escalation); the taxonomy file holds the labels, SLAs and thresholds.
+    taxonomy_path: Path | None = Field(
+        None, description="Triage taxonomy YAML (categories, priorities and SLAs, teams, routing, tiers, escalation); "
+        "default: the shipped kb_service/triage/default_taxonomy.yaml.",
+    )
+    triage_correction_similarity: float = Field(
+        0.93, ge=0.5, le=1.0, description="Cosine between a new ticket and one an agent corrected at or above which "
+        "the correction decides the label at once (before the next training).",
+    )
+    triage_resolvable_score: float = Field(
+        0.86, ge=0.0, le=1.0, description="Search score of the best article at or above which a ticket counts as "
+        "resolvable by that article.",
+    )
+
+    @field_validator("data_dir", "models_dir", "taxonomy_path", mode="after")
     @classmethod
     def _absolute(cls, v: Path | None) -> Path | None:
         return v.expanduser().resolve() if v is not None else None
@@ -96,6 +110,18 @@ class Settings(BaseSettings):
     @property
     def sources_db_path(self) -> Path:
         return self.data_dir / "kb.sqlite3"
+
+    @property
+    def tickets_db_path(self) -> Path:
+        return self.data_dir / "tickets.sqlite3"
+
+    @property
+    def triage_model_path(self) -> Path:
+        return self.data_dir / "triage" / "model.pkl"
+
+    @property
+    def embedding_cache_path(self) -> Path:
+        return self.data_dir / "cache" / "embeddings.sqlite3"
 
     @property
     def admin_key_path(self) -> Path:

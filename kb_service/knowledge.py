@@ -10,7 +10,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from threadpoolctl import threadpool_limits
 
@@ -26,6 +26,10 @@ from kb_service.engines.vector_index import VectorIndex, open_client
 from kb_service.retrieval.answer import AnswerComposer
 from kb_service.retrieval.search import Hit, RetrievalOptions, SearchFilters, Searcher
 from kb_service.storage.sources import SourceStore, StoredSource
+from kb_service.triage.taxonomy import load_taxonomy
+
+if TYPE_CHECKING:
+    from kb_service.triage.engine import Triage
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "ingest" / "sample"
 SIDE_VECTORS_KEY, SIDE_VECTORS_FORMAT = "side_vectors", "1"  # bump when windows or title lines change
@@ -53,6 +57,7 @@ class KnowledgeBase:
         # default BLAS threads, 37 ms with one (a matrix-vector product gains nothing from more).
         threadpool_limits(limits=1, user_api="blas")
         self.settings = settings
+        self.taxonomy = load_taxonomy(settings.taxonomy_path)  # a malformed file fails here, at start-up
         client = open_client(settings)  # first: a locked embedded store fails before the model loads
         self.embedder = get_embedder(settings)
         self.index = VectorIndex(settings, self.embedder.model_name, self.embedder.dim, client=client, check_model=check_model)
@@ -72,6 +77,18 @@ class KnowledgeBase:
         self.answers = AnswerComposer(
             self.searcher, settings.answer_min_score, settings.answer_full_confidence_score, settings.answer_max_chars
         )
+        self._triage: Triage | None = None
+        self._triage_lock = threading.Lock()
+
+    @property
+    def triage(self) -> "Triage":
+        """Classification and escalation, built on first use (it embeds its reference phrases once)."""
+        with self._triage_lock:
+            if self._triage is None:
+                from kb_service.triage.engine import Triage
+
+                self._triage = Triage(self)
+            return self._triage
 
     def _check_side_vectors(self) -> str | None:
         """Sources indexed before side vectors existed score by their chunks alone until `kb reindex`."""
@@ -88,6 +105,8 @@ class KnowledgeBase:
         return advice
 
     def close(self) -> None:
+        if self._triage is not None:
+            self._triage.close()
         self.index.close()
         self.store.close()
 
@@ -144,8 +163,12 @@ class KnowledgeBase:
         return result
 
     def _after_write(self, summary: IngestSummary) -> None:
-        if summary.added or summary.updated or summary.removed:
+        changed = summary.added + summary.updated + summary.removed
+        if changed:
             self.searcher.index_changed()
+        # labelled history changed: the triage model learns it (in the background, if triage is in use)
+        if self._triage is not None and any(s.startswith("ticket:") for s in changed):
+            self._triage.retrain_in_background()
 
     def put_documents(
         self, docs: list[SourceDocument], progress: Callable[[int], None] | None = None, atomic: bool = True

@@ -1,7 +1,7 @@
 """API keys and scopes.
 
 Scopes, from the least to the most trusted: `widget` (answer and feedback only: the key
-sits in public web pages), `agent` (search, suggest, read articles, triage, translation),
+sits in public web pages), `agent` (search, suggest, read articles, triage, ticket records, translation),
 `writer` (agent's rights plus article writes, drafts and reports), `admin` (everything,
 including ingest and key management).
 """
@@ -19,7 +19,7 @@ Scope = Literal["widget", "agent", "writer", "admin"]
 SCOPES: tuple[Scope, ...] = ("widget", "agent", "writer", "admin")
 
 _WIDGET = {"answer", "feedback", "languages"}
-_AGENT = _WIDGET | {"search", "suggest", "articles:read", "triage", "translate"}
+_AGENT = _WIDGET | {"search", "suggest", "articles:read", "triage", "tickets", "translate"}
 _WRITER = _AGENT | {"articles:write", "drafts", "reports"}
 GRANTS: dict[Scope, frozenset[str]] = {
     "widget": frozenset(_WIDGET),

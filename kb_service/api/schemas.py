@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from kb_service import languages
+from kb_service.triage.results import Classification, EscalationResult
 
 TEXT_MAX = 20_000  # hard ceiling; the configurable KB_MAX_QUERY_CHARS applies to queries below it
 
@@ -91,6 +91,11 @@ class SuggestIn(Strict):
     language: LanguageCode | None = None
     top_articles: int = Field(5, ge=1, le=20)
     top_tickets: int = Field(5, ge=1, le=20)
+    classify: bool = Field(False, description="Also classify the ticket (as POST /v1/classify).")
+    escalate: bool = Field(False, description="Also decide escalation (as POST /v1/escalate).")
+    channel: str | None = Field(None, max_length=30, pattern=r"^[a-z_]+$")
+    customer: "CustomerIn | None" = Field(None, description="Customer context for routing and escalation.")
+    created: datetime | None = Field(None, description="When the ticket was opened, for the SLA clock.")
 
 
 class TicketHitOut(HitOut):
@@ -104,6 +109,8 @@ class SuggestOut(BaseModel):
     query_language: str | None
     articles: list[HitOut]
     tickets: list[TicketHitOut]
+    classification: Classification | None = Field(None, description="With classify=true.")
+    escalation: EscalationResult | None = Field(None, description="With escalate=true (its classification is the one above).")
 
 
 class ArticleIn(Strict):
@@ -166,3 +173,105 @@ class HealthOut(BaseModel):
 
 class LanguagesOut(BaseModel):
     languages: dict[str, str]
+
+
+# --- triage: tickets, classification, escalation ---------------------------------------------
+
+TicketId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+LabelField = Literal["category", "subcategory", "priority", "team"]
+TicketStatus = Literal["new", "open", "pending", "on_hold", "solved", "closed"]
+
+
+class CustomerIn(Strict):
+    id: str = Field(..., min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$",
+                    description="The customer's (organisation's) id in your help desk.")
+    tier: str | None = Field(None, max_length=50, description="One of the taxonomy's tiers (default: free, standard, business, enterprise, vip).")
+    arr: float | None = Field(None, ge=0, le=1e12, description="Annual recurring revenue.")
+    renewal_date: date | None = Field(None, description="ISO date of the next renewal.")
+    executive_contact: bool = Field(False, description="The person writing is an executive of the customer.")
+
+
+class TicketIn(Strict):
+    subject: str = Field("", max_length=1000)
+    body: str = Field(..., min_length=1, max_length=TEXT_MAX)
+    channel: str | None = Field(None, max_length=30, pattern=r"^[a-z_]+$", description="e.g. email, web, chat, phone.")
+    customer: CustomerIn | None = Field(None, description="The customer and its context; used by routing rules and escalation.")
+    created: datetime | None = Field(None, description="When the ticket was opened (ISO 8601; UTC when no offset is given). Default: now.")
+    language: LanguageCode | None = Field(None, description="The ticket's language (BCP 47); detected when omitted.")
+
+
+class EscalateIn(Strict):
+    ticket_id: TicketId | None = Field(None, description="A stored ticket; or give `ticket`.")
+    ticket: TicketIn | None = None
+    customer: CustomerIn | None = Field(None, description="Customer context; default: the stored context of the ticket's customer.")
+    now: datetime | None = Field(None, description="Evaluate at this time instead of now (SLA clocks, renewal window).")
+
+
+class TicketCreateIn(TicketIn):
+    id: TicketId | None = Field(None, description="Your help desk's ticket id; generated when omitted.")
+    status: TicketStatus = "new"
+    labels: dict[LabelField, str] = Field(default_factory=dict, description="Labels an agent set (they train the classifier).")
+    resolution: str | None = Field(None, max_length=TEXT_MAX)
+    first_response_at: datetime | None = None
+
+
+class TicketPatchIn(Strict):
+    status: TicketStatus | None = None
+    labels: dict[LabelField, str] | None = Field(None, description="Labels to set (others are kept).")
+    resolution: str | None = Field(None, min_length=1, max_length=TEXT_MAX)
+    first_response_at: datetime | None = None
+
+
+class TicketOut(BaseModel):
+    id: str
+    subject: str
+    body: str = Field(description="As stored: personal data redacted.")
+    channel: str | None
+    customer_id: str | None
+    created: str
+    status: str
+    language: str | None
+    labels: dict[str, str] = Field(description="Labels set by agents.")
+    predicted: dict[str, str] = Field(description="Labels the classifier gave when the ticket was stored.")
+    resolution: str | None
+    first_response_at: str | None
+    updated_at: str
+    indexed: bool = Field(description="True when the ticket is resolved and searchable as knowledge.")
+
+
+class TicketList(BaseModel):
+    items: list[TicketOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ClassificationFeedbackIn(Strict):
+    ticket_id: TicketId | None = Field(None, description="The stored ticket the agent corrected; or give subject and body.")
+    subject: str = Field("", max_length=1000)
+    body: str | None = Field(None, min_length=1, max_length=TEXT_MAX)
+    field: LabelField
+    label: str = Field(..., min_length=1, max_length=100)
+    previous: str | None = Field(None, max_length=100, description="What the classifier had said.")
+    agent: str | None = Field(None, max_length=100, description="Who corrected it (an id, not a name).")
+
+
+class ClassificationFeedbackOut(BaseModel):
+    correction_id: int
+    ticket_id: str | None
+    field: str
+    label: str
+    previous: str | None
+    message: str
+
+
+class TrainOut(BaseModel):
+    examples: int
+    per_field: dict[str, int]
+    skipped_labels: dict[str, int]
+    embedded: int
+    seconds: float
+    retrained: bool
+
+
+SuggestIn.model_rebuild()

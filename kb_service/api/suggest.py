@@ -1,18 +1,39 @@
-"""POST /v1/suggest: for an agent's ticket, the best articles and the most similar resolved tickets."""
+"""POST /v1/suggest: for an agent's ticket, the best articles and the most similar resolved tickets,
+and on request its classification and escalation decision."""
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException
 
 from kb_service.api.deps import KBDep, SettingsDep, require
-from kb_service.api.schemas import SuggestIn, SuggestOut, TicketHitOut
+from kb_service.api.keys import Principal
+from kb_service.api.schemas import SuggestIn, SuggestOut, TicketHitOut, TicketIn
 from kb_service.api.search import check_length, hit_out
+from kb_service.api.triage import customer_of, ticket_input
 
 router = APIRouter(tags=["suggest"])
 
 
-@router.post("/v1/suggest", response_model=SuggestOut, dependencies=[Depends(require("suggest"))])
-def suggest(body: SuggestIn, kb: KBDep, settings: SettingsDep) -> SuggestOut:
+@router.post("/v1/suggest", response_model=SuggestOut)
+def suggest(body: SuggestIn, kb: KBDep, settings: SettingsDep, who: Principal = Depends(require("suggest"))) -> SuggestOut:
     text = f"{body.subject}\n{body.body}".strip()
     check_length(text, settings, "subject and body")
+    if (body.classify or body.escalate) and not who.can("triage"):
+        raise HTTPException(403, f"a key with scope '{who.scope}' may not classify or escalate (triage)")
+    classification = escalation = None
+    if body.classify or body.escalate:
+        triage = kb.triage
+        customer = customer_of(triage, body.customer)
+        ticket = ticket_input(
+            TicketIn(subject=body.subject, body=body.body, channel=body.channel, customer=body.customer,
+                     created=body.created, language=body.language),
+            settings,
+        )
+        if customer is None and ticket.customer_id:
+            customer = triage.store.get_customer(ticket.customer_id)
+        if body.escalate:
+            escalation = triage.escalate(ticket, customer)
+            classification, escalation.classification = escalation.classification, None
+        else:
+            classification = triage.classify(ticket, tier=customer.tier if customer else None)
     s = kb.suggest(text, body.top_articles, body.top_tickets, body.language)
     tickets = []
     for h in s.tickets:
@@ -26,4 +47,7 @@ def suggest(body: SuggestIn, kb: KBDep, settings: SettingsDep) -> SuggestOut:
                 resolved=h.metadata.get("resolved"),
             )
         )
-    return SuggestOut(query_language=s.query_language, articles=[hit_out(h) for h in s.articles], tickets=tickets)
+    return SuggestOut(
+        query_language=s.query_language, articles=[hit_out(h) for h in s.articles], tickets=tickets,
+        classification=classification, escalation=escalation,
+    )

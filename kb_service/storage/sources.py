@@ -127,10 +127,11 @@ class SourceStore:
             rows = self._conn.execute("SELECT chunk_ids FROM sources").fetchall()
         return sum(len(json.loads(r[0])) for r in rows)
 
-    def iter_all(self) -> Iterator[StoredSource]:
+    def iter_all(self, kind: str | None = None) -> Iterator[StoredSource]:
+        where, args = ("WHERE kind = ?", (kind,)) if kind else ("", ())
         with self._lock:
             rows = self._conn.execute(
-                "SELECT doc, content_hash, chunk_ids, indexed_at FROM sources ORDER BY source_id"
+                f"SELECT doc, content_hash, chunk_ids, indexed_at FROM sources {where} ORDER BY source_id", args
             ).fetchall()
         for row in rows:
             yield self._row(row)

@@ -1,0 +1,142 @@
+"""Tickets as records: POST /v1/tickets, PATCH /v1/tickets/{id}, GET /v1/tickets[/{id}].
+
+A ticket is stored redacted, with its customer's context and its embedding (repeat detection
+reads them). When it is resolved with a resolution it joins the knowledge base as a resolved
+ticket (searchable, suggested to agents, and, with an agent's labels, training data); reopened,
+it leaves it again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from ingest.documents import Section, SourceDocument
+from kb_service.api.deps import KBDep, SettingsDep, require
+from kb_service.api.schemas import TicketCreateIn, TicketId, TicketList, TicketOut, TicketPatchIn, TicketStatus
+from kb_service.api.triage import customer_of, iso, ticket_input, unknown, utc
+from kb_service.knowledge import KnowledgeBase
+from kb_service.storage.tickets import RESOLVED_STATUSES, TicketRecord, now_iso
+from kb_service.triage.taxonomy import UnknownValue
+
+router = APIRouter(tags=["tickets"])
+
+
+def _out(rec: TicketRecord, kb: KnowledgeBase) -> TicketOut:
+    return TicketOut(
+        id=rec.id, subject=rec.subject, body=rec.body, channel=rec.channel, customer_id=rec.customer_id,
+        created=rec.created, status=rec.status, language=rec.language, labels=rec.labels, predicted=rec.predicted,
+        resolution=rec.resolution, first_response_at=rec.first_response_at, updated_at=rec.updated_at,
+        indexed=kb.store.get(f"ticket:{rec.id}") is not None,
+    )
+
+
+def _check_labels(kb: KnowledgeBase, labels: dict[str, str]) -> dict[str, str]:
+    taxonomy = kb.triage.taxonomy
+    try:
+        for f, v in labels.items():
+            taxonomy.check(f, v)
+    except UnknownValue as exc:
+        raise unknown(exc) from exc
+    sub, cat = labels.get("subcategory"), labels.get("category")
+    if sub and cat and taxonomy.all_subcategories[sub] != cat:
+        raise HTTPException(422, f"subcategory {sub!r} belongs to category {taxonomy.all_subcategories[sub]!r}, not {cat!r}")
+    return dict(labels)
+
+
+def _as_document(rec: TicketRecord) -> SourceDocument:
+    title = rec.subject or rec.body.strip().split("\n", 1)[0][:80]
+    return SourceDocument(
+        source_id=f"ticket:{rec.id}", kind="ticket", title=title, sections=[Section("", rec.body)],
+        language=rec.language, resolution=rec.resolution, category=rec.labels.get("category"),
+        priority=rec.labels.get("priority"), queue=rec.labels.get("team"), customer=rec.customer_id,
+        created=rec.created, resolved=rec.updated_at, status=rec.status,
+        extra={"subcategory": rec.labels["subcategory"]} if rec.labels.get("subcategory") else {},
+    )
+
+
+def _sync_knowledge(kb: KnowledgeBase, rec: TicketRecord) -> None:
+    """A resolved ticket with a resolution is knowledge; any other state is not."""
+    if rec.status in RESOLVED_STATUSES and rec.resolution:
+        kb.put_documents([_as_document(rec)])
+    elif kb.store.get(f"ticket:{rec.id}") is not None:
+        kb.delete_sources([f"ticket:{rec.id}"])
+
+
+@router.post("/v1/tickets", response_model=TicketOut, status_code=201, dependencies=[Depends(require("tickets"))])
+def create_ticket(body: TicketCreateIn, kb: KBDep, settings: SettingsDep) -> TicketOut:
+    """Store a new ticket with its customer; it is classified on the way in (`predicted`)."""
+    triage = kb.triage
+    ticket_id = body.id or f"TK-{uuid.uuid4().hex[:12]}"
+    if triage.store.exists(ticket_id):
+        raise HTTPException(409, f"ticket {ticket_id!r} exists; update it with PATCH /v1/tickets/{ticket_id}")
+    customer = customer_of(triage, body.customer)
+    labels = _check_labels(kb, body.labels)
+    if body.status in RESOLVED_STATUSES and not body.resolution:
+        raise HTTPException(422, f"a ticket stored as {body.status} needs its resolution")
+    ticket = ticket_input(body, settings, ticket_id)
+    classification, vector = triage._classify(ticket, customer.tier if customer else None)
+    predicted = {"category": classification.category.value, "priority": classification.priority.value,
+                 "team": classification.team.value}
+    if classification.subcategory is not None:
+        predicted["subcategory"] = classification.subcategory.value
+    redact = kb.redactor.redact
+    rec = TicketRecord(
+        id=ticket_id, subject=redact(body.subject) if body.subject else "", body=redact(body.body),
+        created=iso(utc(body.created)), status=body.status, customer_id=customer.id if customer else None,
+        channel=body.channel, language=body.language or classification.language.value, labels=labels,
+        predicted=predicted, resolution=redact(body.resolution) if body.resolution else None,
+        first_response_at=iso(body.first_response_at) if body.first_response_at else None,
+    )
+    _sync_knowledge(kb, rec)
+    triage.store.put(rec, vector, customer)
+    return _out(rec, kb)
+
+
+@router.patch("/v1/tickets/{ticket_id}", response_model=TicketOut, dependencies=[Depends(require("tickets"))])
+def update_ticket(ticket_id: TicketId, body: TicketPatchIn, kb: KBDep) -> TicketOut:
+    """Update status, labels, resolution or first-response time. Resolving with a resolution indexes the
+    ticket as knowledge; new labels train the classifier (in the background)."""
+    triage = kb.triage
+    rec = triage.store.get(ticket_id)
+    if rec is None:
+        raise HTTPException(404, f"no ticket {ticket_id!r}")
+    if not body.model_fields_set:
+        raise HTTPException(422, "nothing to update: give status, labels, resolution or first_response_at")
+    labels = _check_labels(kb, {**rec.labels, **(body.labels or {})})
+    status = body.status or rec.status
+    resolution = kb.redactor.redact(body.resolution) if body.resolution else rec.resolution
+    if status in RESOLVED_STATUSES and not resolution:
+        raise HTTPException(422, f"a {status} ticket needs its resolution: send it in the same request")
+    relabelled = labels != rec.labels
+    rec.labels, rec.status, rec.resolution = labels, status, resolution
+    if body.first_response_at is not None:
+        rec.first_response_at = iso(body.first_response_at)
+    rec.updated_at = now_iso()
+    _sync_knowledge(kb, rec)  # first: if indexing fails, the stored record is unchanged
+    triage.store.put(rec, triage.store.vector(rec.id))
+    if relabelled:
+        triage.retrain_in_background()
+    return _out(rec, kb)
+
+
+@router.get("/v1/tickets/{ticket_id}", response_model=TicketOut, dependencies=[Depends(require("tickets"))])
+def get_ticket(ticket_id: TicketId, kb: KBDep) -> TicketOut:
+    rec = kb.triage.store.get(ticket_id)
+    if rec is None:
+        raise HTTPException(404, f"no ticket {ticket_id!r}")
+    return _out(rec, kb)
+
+
+@router.get("/v1/tickets", response_model=TicketList, dependencies=[Depends(require("tickets"))])
+def list_tickets(
+    kb: KBDep,
+    status: TicketStatus | None = None,
+    customer_id: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> TicketList:
+    items, total = kb.triage.store.list(status, customer_id, limit, offset)
+    return TicketList(items=[_out(r, kb) for r in items], total=total, limit=limit, offset=offset)
