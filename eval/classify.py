@@ -155,14 +155,15 @@ def run(
     x_test = embed([e.text for e in data.test])
     t1 = time.perf_counter()
     progress("fitting")
-    clf = TextClassifier().fit(x_train, [e.label for e in data.train])
+    test_texts = [e.text for e in data.test]
+    clf = TextClassifier().fit([e.text for e in data.train], x_train, [e.label for e in data.train])
     t2 = time.perf_counter()
-    pred = clf.predict(x_test)
+    pred = clf.predict(test_texts, x_test)
     t3 = time.perf_counter()
     one = []  # the head alone, one example at a time, as the service calls it
     for i in range(min(200, len(x_test))):
         s = time.perf_counter()
-        clf.predict(x_test[i : i + 1])
+        clf.predict(test_texts[i : i + 1], x_test[i : i + 1])
         one.append((time.perf_counter() - s) * 1000)
     gold = [e.label for e in data.test]
     m = score(gold, pred.labels, [e.lang for e in data.test], OOS in clf.classes)

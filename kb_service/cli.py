@@ -315,6 +315,7 @@ def eval_classify(
     from eval.classify import ClassifyFormatError, format_table, load_set, run, write_predictions
     from kb_service.engines.embed_cache import CachedEmbedder, EmbeddingCache
     from kb_service.engines.embedder import EmbedderUnavailable, get_embedder
+    from kb_service.triage.classifier import EMBED_BATCH, MAX_TOKENS
 
     for out in (json_path, predictions):
         if out is not None and not out.resolve().parent.is_dir():
@@ -331,7 +332,8 @@ def eval_classify(
     cache = EmbeddingCache(settings.embedding_cache_path)
     cached = CachedEmbedder(embedder, cache)
     try:
-        result = run(data, cached.embed_queries, progress=lambda msg: typer.echo(msg, err=True))
+        result = run(data, lambda texts: cached.embed_queries(texts, EMBED_BATCH, MAX_TOKENS),
+                     progress=lambda msg: typer.echo(msg, err=True))
     finally:
         cache.close()
     result.metrics["embedded"] = cached.misses

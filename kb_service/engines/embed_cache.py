@@ -91,8 +91,9 @@ class CachedEmbedder:
             self.misses += len(todo)
         return np.stack([found[k] for k in keys]).astype(np.float32)
 
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self._cached("query", texts, self.inner.embed_queries)
+    def embed_queries(self, texts: list[str], batch_size: int | None = None, max_tokens: int | None = None) -> np.ndarray:
+        kind = "query" if max_tokens is None else f"query@{max_tokens}"
+        return self._cached(kind, texts, lambda ts: self.inner.embed_queries(ts, batch_size, max_tokens))
 
     def embed_passages(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
         return self._cached("passage", texts, lambda ts: self.inner.embed_passages(ts, batch_size))

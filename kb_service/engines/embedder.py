@@ -20,7 +20,7 @@ class Embedder(Protocol):
     model_name: str
     dim: int
 
-    def embed_queries(self, texts: list[str]) -> np.ndarray: ...
+    def embed_queries(self, texts: list[str], batch_size: int | None = None, max_tokens: int | None = None) -> np.ndarray: ...
 
     def embed_passages(self, texts: list[str], batch_size: int | None = None) -> np.ndarray: ...
 
@@ -78,21 +78,28 @@ class SentenceTransformerEmbedder:
         self._batch = settings.embedding_batch_size
         self._lock = threading.Lock()  # torch inference is not re-entrant-safe across threads here
 
-    def _encode(self, texts: list[str], prefix: str, batch_size: int | None = None) -> np.ndarray:
+    def _encode(self, texts: list[str], prefix: str, batch_size: int | None = None, max_tokens: int | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            vecs = self._model.encode(
-                [prefix + t.strip() for t in texts],  # trailing blanks would add a token
-                batch_size=batch_size or self._batch,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            full = self._model.max_seq_length
+            if max_tokens is not None:
+                self._model.max_seq_length = min(full, max_tokens)  # under the lock: no other call sees it
+            try:
+                vecs = self._model.encode(
+                    [prefix + t.strip() for t in texts],  # trailing blanks would add a token
+                    batch_size=batch_size or self._batch,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            finally:
+                self._model.max_seq_length = full
         return np.asarray(vecs, dtype=np.float32)
 
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, self._qp)
+    def embed_queries(self, texts: list[str], batch_size: int | None = None, max_tokens: int | None = None) -> np.ndarray:
+        """Query vectors; `max_tokens` truncates (classification reads a ticket's first 256 tokens)."""
+        return self._encode(texts, self._qp, batch_size, max_tokens)
 
     def embed_passages(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
         return self._encode(texts, self._pp, batch_size)

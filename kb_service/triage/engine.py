@@ -25,7 +25,7 @@ from kb_service.engines.embed_cache import CachedEmbedder, EmbeddingCache
 from kb_service.retrieval.search import SearchFilters
 from kb_service.storage.tickets import Correction, Customer, TicketRecord, TicketStore
 from kb_service.triage import escalation as esc
-from kb_service.triage.classifier import TextClassifier
+from kb_service.triage.classifier import EMBED_BATCH, MAX_TOKENS, TextClassifier
 from kb_service.triage.results import (
     ArticleMatch, Classification, EscalationResult, FieldResult, LanguageResult, NeedsInfo,
     NeighbourEvidence, SecondaryIssue, Sentiment, SignalEvidence,
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from kb_service.knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
-MODEL_FORMAT = 1  # bump when the pickled model's shape changes
+MODEL_FORMAT = 2  # bump when the pickled model's shape changes
 NEIGHBOURS = 3
 SECONDARY_MIN_PROBA = 0.6  # a sentence's own category probability to count as a second issue
 SECONDARY_MIN_WORDS = 4
@@ -181,7 +181,8 @@ class Triage:
                 return TrainReport(len(examples), {f: len(m.labels) for f, m in current.fields.items()},
                                    current.skipped, 0, time.perf_counter() - start, False)
             before = self.cached.misses
-            vectors = self.cached.embed_queries([e.text for e in examples]) if examples else np.zeros((0, self.kb.embedder.dim))
+            vectors = (self.cached.embed_queries([e.text for e in examples], EMBED_BATCH, MAX_TOKENS) if examples
+                       else np.zeros((0, self.kb.embedder.dim), np.float32))
             model = TriageModel(fingerprint=fp)
             for fname in FIELDS:
                 rows, labels = [], []
@@ -197,7 +198,7 @@ class Triage:
                 if len(set(labels)) < 2:
                     continue
                 x = vectors[rows]
-                clf = TextClassifier().fit(x, labels)
+                clf = TextClassifier().fit([examples[i].text for i in rows], x, labels)
                 model.fields[fname] = FieldModel(clf, x.astype(np.float16), labels, [examples[i].id for i in rows])
             self._save_model(model)
             with self._model_lock:
@@ -256,11 +257,11 @@ class Triage:
             text = ticket.text
             vector = self.store.vector(ticket.id)
             if vector is None:
-                vector = self.kb.embedder.embed_queries([text])[0]
+                vector = self.kb.embedder.embed_queries([text], max_tokens=MAX_TOKENS)[0]
         else:
             assert text
             text = self.kb.redactor.redact(text)
-            vector = self.kb.embedder.embed_queries([text])[0]
+            vector = self.kb.embedder.embed_queries([text], max_tokens=MAX_TOKENS)[0]
         cid = self.store.add_correction(fieldname, label, previous, text, vector, ticket, agent)
         corr = Correction(cid, ticket.id if ticket else None, fieldname, label, previous, text, vector, agent, "")
         with self._corrections_lock:
@@ -286,7 +287,7 @@ class Triage:
         text = self.kb.redactor.redact(ticket.text)
         sentences = split_sentences(text)
         # two calls: in one batch the short sentences would be padded to the whole ticket's length
-        vector = self.kb.embedder.embed_queries([text])[0]
+        vector = self.kb.embedder.embed_queries([text], max_tokens=MAX_TOKENS)[0]
         sent_vecs = self.kb.embedder.embed_queries(sentences) if sentences else np.zeros((0, len(vector)), np.float32)
         return text, sentences, vector, sent_vecs
 
@@ -295,7 +296,7 @@ class Triage:
         top = np.argsort(-sims)[:NEIGHBOURS]
         return [NeighbourEvidence(ticket_id=fm.ids[i], label=fm.labels[i], similarity=round(float(sims[i]), 4)) for i in top]
 
-    def _field(self, model: TriageModel, fieldname: str, vector: np.ndarray,
+    def _field(self, model: TriageModel, fieldname: str, text: str, vector: np.ndarray,
                allowed: list[str] | None = None) -> FieldResult | None:
         fm = model.fields.get(fieldname)
         corr = self._correction_for(fieldname, vector)
@@ -305,7 +306,7 @@ class Triage:
         alternatives: dict[str, float] = {}
         value, confidence = None, 0.0
         if fm is not None:
-            pred = fm.classifier.predict(vector[None, :])
+            pred = fm.classifier.predict([text], vector[None, :])
             proba = pred.proba[0]
             classes = pred.classes
             if allowed is not None:
@@ -366,17 +367,17 @@ class Triage:
         signals = self.signals.detect(sentences, sent_vecs)
         fired = {s.signal: s for s in signals}
 
-        category = self._field(model, "category", vector)
+        category = self._field(model, "category", text, vector)
         if category is None:
             first = next(iter(self.taxonomy.categories))
             category = FieldResult(value=first, confidence=0.0, source="default",
                                    rules=["no labelled tickets name categories yet"])
         subs = list(self.taxonomy.categories[category.value].subcategories)
-        subcategory = self._field(model, "subcategory", vector, allowed=subs) if subs else None
+        subcategory = self._field(model, "subcategory", text, vector, allowed=subs) if subs else None
         if subcategory is None and subs:
             subcategory = self._subcategory_from_taxonomy(category.value, vector)
 
-        priority = self._field(model, "priority", vector) or FieldResult(
+        priority = self._field(model, "priority", text, vector) or FieldResult(
             value="P3", confidence=0.0, source="default", rules=["no labelled tickets name priorities yet: P3"])
         if "outage" in fired and priority.value != "P1":
             ev = fired["outage"]
@@ -390,7 +391,7 @@ class Triage:
                  "tier": tier, "channel": ticket.channel, "language": None}
         language = self._language(text, ticket.language)
         facts["language"] = language.value
-        team = self._team(model, vector, facts)
+        team = self._team(model, text, vector, facts)
 
         needs_triage, reason = False, None
         if category.confidence < self.taxonomy.min_confidence and category.source != "correction":
@@ -424,11 +425,11 @@ class Triage:
         det = self.kb.detector.detect(text)
         return LanguageResult(value=det.language, confidence=round(float(det.confidence), 4))
 
-    def _team(self, model: TriageModel, vector: np.ndarray, facts: dict[str, str | None]) -> FieldResult:
+    def _team(self, model: TriageModel, text: str, vector: np.ndarray, facts: dict[str, str | None]) -> FieldResult:
         for rule in self.taxonomy.routing:
             if rule.matches(facts):
                 return FieldResult(value=rule.team, confidence=1.0, source="rule", rules=[rule.describe()])
-        learned = self._field(model, "team", vector)
+        learned = self._field(model, "team", text, vector)
         if learned is not None:
             return learned
         team, why = self.taxonomy.route(facts)
@@ -484,7 +485,7 @@ class Triage:
         fm = model.fields.get("category")
         if fm is None or len(sentences) < 2:
             return []
-        pred = fm.classifier.predict(sent_vecs)
+        pred = fm.classifier.predict(sentences, sent_vecs)
         found: dict[str, SecondaryIssue] = {}
         for i, (label, conf) in enumerate(zip(pred.labels, pred.confidences)):
             if label == primary or conf < SECONDARY_MIN_PROBA or len(sentences[i].split()) < SECONDARY_MIN_WORDS:
@@ -494,7 +495,8 @@ class Triage:
             sub = None
             sm = model.fields.get("subcategory")
             if sm is not None:
-                sub_field = self._field(model, "subcategory", sent_vecs[i], allowed=list(self.taxonomy.categories[label].subcategories))
+                sub_field = self._field(model, "subcategory", sentences[i], sent_vecs[i],
+                                        allowed=list(self.taxonomy.categories[label].subcategories))
                 sub = sub_field.value if sub_field else None
             found[label] = SecondaryIssue(category=label, subcategory=sub, confidence=round(float(conf), 4), sentence=sentences[i])
         return sorted(found.values(), key=lambda s: -s.confidence)[:2]
