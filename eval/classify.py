@@ -31,6 +31,7 @@ class Example:
     text: str
     label: str
     lang: str | None
+    line: int = 0  # 0-based line number in its file (blank lines count)
 
 
 @dataclass
@@ -75,7 +76,7 @@ def read_examples(path: Path, label_field: str) -> list[Example]:
         if not isinstance(label, str) or not label.strip():
             raise ClassifyFormatError(f"{path}:{n}: no label: {label_field!r} must be a non-empty string")
         lang = obj.get("lang")
-        out.append(Example(text, label.strip(), lang if isinstance(lang, str) and lang else None))
+        out.append(Example(text, label.strip(), lang if isinstance(lang, str) and lang else None, n - 1))
     if not out:
         raise ClassifyFormatError(f"{path}: no examples")
     return out
@@ -181,8 +182,8 @@ def run(
 
 def write_predictions(path: Path, data: ClassifySet, result: ClassifyResult) -> None:
     with path.open("w", encoding="utf-8") as f:
-        for i, (e, p, c) in enumerate(zip(data.test, result.predicted, result.confidences)):
-            f.write(json.dumps({"index": i, "label": e.label, "predicted": p, "confidence": round(c, 4)}, ensure_ascii=False) + "\n")
+        for e, p, c in zip(data.test, result.predicted, result.confidences):
+            f.write(json.dumps({"index": e.line, "label": e.label, "predicted": p, "confidence": round(c, 4)}, ensure_ascii=False) + "\n")
 
 
 def format_table(m: dict[str, Any]) -> str:

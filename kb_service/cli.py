@@ -214,7 +214,7 @@ def train(force: Annotated[bool, typer.Option(help="Train even if the labelled h
     """Train the triage classifier on the labelled tickets (it also trains at every `kb ingest`)."""
     settings = get_settings()
     if settings.service_file.is_file():
-        out = _service_call(settings, "/v1/triage/train", {}, admin=True)
+        out = _service_call(settings, "/v1/triage/train" + ("?force=true" if force else ""), {}, admin=True)
         if out is not None:
             typer.echo(f"trained by the running service: {out}")
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from kb_service import languages
 from kb_service.triage.results import Classification, EscalationResult
@@ -95,7 +95,7 @@ class SuggestIn(Strict):
     escalate: bool = Field(False, description="Also decide escalation (as POST /v1/escalate).")
     channel: str | None = Field(None, max_length=30, pattern=r"^[a-z_]+$")
     customer: "CustomerIn | None" = Field(None, description="Customer context for routing and escalation.")
-    created: datetime | None = Field(None, description="When the ticket was opened, for the SLA clock.")
+    created: Timestamp | None = Field(None, description="When the ticket was opened, for the SLA clock.")
 
 
 class TicketHitOut(HitOut):
@@ -177,6 +177,15 @@ class LanguagesOut(BaseModel):
 
 # --- triage: tickets, classification, escalation ---------------------------------------------
 
+def _bounded(dt: datetime) -> datetime:
+    if not 1970 <= dt.year <= 2100:
+        raise ValueError("must be between 1970 and 2100")
+    return dt
+
+
+# A time within reason (SLA clocks add hours to it); without an offset it is taken as UTC.
+Timestamp = Annotated[datetime, AfterValidator(_bounded)]
+
 TicketId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 LabelField = Literal["category", "subcategory", "priority", "team"]
 TicketStatus = Literal["new", "open", "pending", "on_hold", "solved", "closed"]
@@ -188,6 +197,13 @@ class CustomerIn(Strict):
     tier: str | None = Field(None, max_length=50, description="One of the taxonomy's tiers (default: free, standard, business, enterprise, vip).")
     arr: float | None = Field(None, ge=0, le=1e12, description="Annual recurring revenue.")
     renewal_date: date | None = Field(None, description="ISO date of the next renewal.")
+
+    @field_validator("renewal_date")
+    @classmethod
+    def _year(cls, v: date | None) -> date | None:
+        if v is not None and not 1970 <= v.year <= 2100:
+            raise ValueError("must be between 1970 and 2100")
+        return v
     executive_contact: bool = Field(False, description="The person writing is an executive of the customer.")
 
 
@@ -196,7 +212,7 @@ class TicketIn(Strict):
     body: str = Field(..., min_length=1, max_length=TEXT_MAX)
     channel: str | None = Field(None, max_length=30, pattern=r"^[a-z_]+$", description="e.g. email, web, chat, phone.")
     customer: CustomerIn | None = Field(None, description="The customer and its context; used by routing rules and escalation.")
-    created: datetime | None = Field(None, description="When the ticket was opened (ISO 8601; UTC when no offset is given). Default: now.")
+    created: Timestamp | None = Field(None, description="When the ticket was opened (ISO 8601; UTC when no offset is given). Default: now.")
     language: LanguageCode | None = Field(None, description="The ticket's language (BCP 47); detected when omitted.")
 
 
@@ -204,7 +220,7 @@ class EscalateIn(Strict):
     ticket_id: TicketId | None = Field(None, description="A stored ticket; or give `ticket`.")
     ticket: TicketIn | None = None
     customer: CustomerIn | None = Field(None, description="Customer context; default: the stored context of the ticket's customer.")
-    now: datetime | None = Field(None, description="Evaluate at this time instead of now (SLA clocks, renewal window).")
+    now: Timestamp | None = Field(None, description="Evaluate at this time instead of now (SLA clocks, renewal window).")
 
 
 class TicketCreateIn(TicketIn):
@@ -212,14 +228,14 @@ class TicketCreateIn(TicketIn):
     status: TicketStatus = "new"
     labels: dict[LabelField, str] = Field(default_factory=dict, description="Labels an agent set (they train the classifier).")
     resolution: str | None = Field(None, max_length=TEXT_MAX)
-    first_response_at: datetime | None = None
+    first_response_at: Timestamp | None = None
 
 
 class TicketPatchIn(Strict):
     status: TicketStatus | None = None
     labels: dict[LabelField, str] | None = Field(None, description="Labels to set (others are kept).")
     resolution: str | None = Field(None, min_length=1, max_length=TEXT_MAX)
-    first_response_at: datetime | None = None
+    first_response_at: Timestamp | None = None
 
 
 class TicketOut(BaseModel):

@@ -8,8 +8,9 @@ it leaves it again.
 
 from __future__ import annotations
 
+import copy
 import uuid
-from typing import Annotated
+from typing import Annotated, Callable
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
@@ -18,7 +19,7 @@ from kb_service.api.deps import KBDep, SettingsDep, require
 from kb_service.api.schemas import TicketCreateIn, TicketId, TicketList, TicketOut, TicketPatchIn, TicketStatus
 from kb_service.api.triage import customer_of, iso, ticket_input, unknown, utc
 from kb_service.knowledge import KnowledgeBase
-from kb_service.storage.tickets import RESOLVED_STATUSES, TicketRecord, now_iso
+from kb_service.storage.tickets import RESOLVED_STATUSES, TicketExists, TicketRecord, now_iso
 from kb_service.triage.taxonomy import UnknownValue
 
 router = APIRouter(tags=["tickets"])
@@ -57,12 +58,26 @@ def _as_document(rec: TicketRecord) -> SourceDocument:
     )
 
 
-def _sync_knowledge(kb: KnowledgeBase, rec: TicketRecord) -> None:
+def sync_knowledge(kb: KnowledgeBase, rec: TicketRecord) -> None:
     """A resolved ticket with a resolution is knowledge; any other state is not."""
     if rec.status in RESOLVED_STATUSES and rec.resolution:
         kb.put_documents([_as_document(rec)])
     elif kb.store.get(f"ticket:{rec.id}") is not None:
         kb.delete_sources([f"ticket:{rec.id}"])
+
+
+def _write(kb: KnowledgeBase, rec: TicketRecord, before: TicketRecord | None, write_record: Callable[[], None]) -> None:
+    """Index first, then the record; if the record cannot be written, the index goes back to what it
+    was, so the two never disagree."""
+    sync_knowledge(kb, rec)
+    try:
+        write_record()
+    except Exception:
+        if before is not None:
+            sync_knowledge(kb, before)
+        elif kb.store.get(f"ticket:{rec.id}") is not None:
+            kb.delete_sources([f"ticket:{rec.id}"])
+        raise
 
 
 @router.post("/v1/tickets", response_model=TicketOut, status_code=201, dependencies=[Depends(require("tickets"))])
@@ -72,6 +87,8 @@ def create_ticket(body: TicketCreateIn, kb: KBDep, settings: SettingsDep) -> Tic
     ticket_id = body.id or f"TK-{uuid.uuid4().hex[:12]}"
     if triage.store.exists(ticket_id):
         raise HTTPException(409, f"ticket {ticket_id!r} exists; update it with PATCH /v1/tickets/{ticket_id}")
+    if kb.store.get(f"ticket:{ticket_id}") is not None:
+        raise HTTPException(409, f"ticket {ticket_id!r} is in the knowledge base already (ingested); choose another id")
     customer = customer_of(triage, body.customer)
     labels = _check_labels(kb, body.labels)
     if body.status in RESOLVED_STATUSES and not body.resolution:
@@ -90,8 +107,13 @@ def create_ticket(body: TicketCreateIn, kb: KBDep, settings: SettingsDep) -> Tic
         predicted=predicted, resolution=redact(body.resolution) if body.resolution else None,
         first_response_at=iso(body.first_response_at) if body.first_response_at else None,
     )
-    _sync_knowledge(kb, rec)
-    triage.store.put(rec, vector, customer)
+    with triage.ticket_writes:
+        try:
+            _write(kb, rec, None, lambda: triage.store.put(rec, vector, customer, create=True))
+        except TicketExists as exc:  # created by a concurrent request meanwhile
+            raise HTTPException(409, f"ticket {ticket_id!r} exists; update it with PATCH /v1/tickets/{ticket_id}") from exc
+    if labels:
+        triage.retrain_in_background()
     return _out(rec, kb)
 
 
@@ -100,11 +122,21 @@ def update_ticket(ticket_id: TicketId, body: TicketPatchIn, kb: KBDep) -> Ticket
     """Update status, labels, resolution or first-response time. Resolving with a resolution indexes the
     ticket as knowledge; new labels train the classifier (in the background)."""
     triage = kb.triage
-    rec = triage.store.get(ticket_id)
-    if rec is None:
-        raise HTTPException(404, f"no ticket {ticket_id!r}")
     if not body.model_fields_set:
         raise HTTPException(422, "nothing to update: give status, labels, resolution or first_response_at")
+    with triage.ticket_writes:  # read, change and write back with no other ticket write in between
+        rec = triage.store.get(ticket_id)
+        if rec is None:
+            raise HTTPException(404, f"no ticket {ticket_id!r}")
+        relabelled = _update(kb, rec, body)
+    if relabelled:
+        triage.retrain_in_background()
+    return _out(rec, kb)
+
+
+def _update(kb: KnowledgeBase, rec: TicketRecord, body: TicketPatchIn) -> bool:
+    triage = kb.triage
+    before = copy.deepcopy(rec)
     labels = _check_labels(kb, {**rec.labels, **(body.labels or {})})
     status = body.status or rec.status
     resolution = kb.redactor.redact(body.resolution) if body.resolution else rec.resolution
@@ -115,11 +147,9 @@ def update_ticket(ticket_id: TicketId, body: TicketPatchIn, kb: KBDep) -> Ticket
     if body.first_response_at is not None:
         rec.first_response_at = iso(body.first_response_at)
     rec.updated_at = now_iso()
-    _sync_knowledge(kb, rec)  # first: if indexing fails, the stored record is unchanged
-    triage.store.put(rec, triage.store.vector(rec.id))
-    if relabelled:
-        triage.retrain_in_background()
-    return _out(rec, kb)
+    vector = triage.store.vector(rec.id)
+    _write(kb, rec, before, lambda: triage.store.put(rec, vector))
+    return relabelled
 
 
 @router.get("/v1/tickets/{ticket_id}", response_model=TicketOut, dependencies=[Depends(require("tickets"))])

@@ -40,6 +40,8 @@ def unknown(exc: UnknownValue) -> HTTPException:
 
 
 def customer_of(triage: Triage, c: CustomerIn | None) -> Customer | None:
+    """The customer's context: what is stored for its id, with the fields this request sets over it
+    (a request that names only the id keeps the stored tier, ARR, renewal and executive flag)."""
     if c is None:
         return None
     if c.tier is not None:
@@ -47,11 +49,22 @@ def customer_of(triage: Triage, c: CustomerIn | None) -> Customer | None:
             triage.taxonomy.check_tier(c.tier)
         except UnknownValue as exc:
             raise unknown(exc) from exc
-    return Customer(c.id, c.tier, c.arr, c.renewal_date.isoformat() if c.renewal_date else None, c.executive_contact)
+    merged = triage.store.get_customer(c.id) or Customer(c.id)
+    given = c.model_fields_set
+    if "tier" in given:
+        merged.tier = c.tier
+    if "arr" in given:
+        merged.arr = c.arr
+    if "renewal_date" in given:
+        merged.renewal_date = c.renewal_date.isoformat() if c.renewal_date else None
+    if "executive_contact" in given:
+        merged.executive_contact = c.executive_contact
+    return merged
 
 
 def ticket_input(t: TicketIn, settings: Settings, ticket_id: str | None = None) -> TicketInput:
-    check_length(f"{t.subject}\n{t.body}".strip(), settings, "subject and body")
+    """Ticket texts may be long e-mails: the schema caps them (20,000 characters), and classification
+    reads their first 256 tokens."""
     return TicketInput(
         subject=t.subject, body=t.body, channel=t.channel, customer_id=t.customer.id if t.customer else None,
         created=utc(t.created) if t.created else None, language=t.language, ticket_id=ticket_id,
@@ -79,12 +92,14 @@ def escalate(body: EscalateIn, kb: KBDep, settings: SettingsDep) -> EscalationRe
     if (body.ticket_id is None) == (body.ticket is None):
         raise HTTPException(422, "give either ticket_id (a stored ticket) or ticket, not both and not neither")
     first_response = None
+    labels: dict[str, str] = {}
     if body.ticket_id is not None:
         rec = triage.store.get(body.ticket_id)
         if rec is None:
             raise HTTPException(404, f"no ticket {body.ticket_id!r}")
         ticket = record_input(rec)
         first_response = rec.first_response_at
+        labels = rec.labels
     else:
         assert body.ticket is not None
         ticket = ticket_input(body.ticket, settings)
@@ -93,7 +108,8 @@ def escalate(body: EscalateIn, kb: KBDep, settings: SettingsDep) -> EscalationRe
         customer = triage.store.get_customer(ticket.customer_id)
     if customer is not None and ticket.customer_id is None:
         ticket.customer_id = customer.id
-    return triage.escalate(ticket, customer, now=utc(body.now) if body.now else None, first_response_at=first_response)
+    return triage.escalate(ticket, customer, now=utc(body.now) if body.now else None,
+                           first_response_at=first_response, labels=labels)
 
 
 @router.post("/v1/feedback/classification", response_model=ClassificationFeedbackOut)
@@ -113,11 +129,16 @@ def feedback(body: ClassificationFeedbackIn, kb: KBDep, settings: SettingsDep,
         rec = triage.store.get(body.ticket_id)
         if rec is None:
             raise HTTPException(404, f"no ticket {body.ticket_id!r}")
-    else:
-        check_length(f"{body.subject}\n{body.body}".strip(), settings, "subject and body")
     text = None if rec else f"{body.subject}\n\n{body.body}".strip()
     previous = body.previous or (rec.predicted.get(body.field) if rec else None)
-    corr = triage.correct(body.field, body.label, rec, text, agent=body.agent or who.key_id, previous=previous)
+    with triage.ticket_writes:
+        if rec is not None:
+            rec = triage.store.get(rec.id) or rec  # the latest state, under the write lock
+        corr = triage.correct(body.field, body.label, rec, text, agent=body.agent or who.key_id, previous=previous)
+        if rec is not None:
+            from kb_service.api.tickets import sync_knowledge
+
+            sync_knowledge(kb, rec)  # an indexed ticket's knowledge carries the corrected label
     if rec is not None:
         triage.retrain_in_background()
     return ClassificationFeedbackOut(
@@ -128,9 +149,10 @@ def feedback(body: ClassificationFeedbackIn, kb: KBDep, settings: SettingsDep,
 
 
 @router.post("/v1/triage/train", response_model=TrainOut, dependencies=[Depends(require("admin"))])
-def train(kb: KBDep) -> TrainOut:
-    """Train the classifier on the labelled history now (it also trains after ingests and relabelling)."""
+def train(kb: KBDep, force: bool = False) -> TrainOut:
+    """Train the classifier on the labelled history now (it also trains after ingests and relabelling);
+    `force`: even if the history has not changed."""
     kb.triage.wait_for_training()
-    r = kb.triage.train()
+    r = kb.triage.train(force=force)
     return TrainOut(examples=r.examples, per_field=r.per_field, skipped_labels=r.skipped, embedded=r.embedded,
                     seconds=round(r.seconds, 2), retrained=r.retrained)

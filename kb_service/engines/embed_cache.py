@@ -9,7 +9,6 @@ shared by two models never mixes their vectors.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import threading
 from pathlib import Path
 from typing import Callable
@@ -17,18 +16,16 @@ from typing import Callable
 import numpy as np
 
 from kb_service.engines.embedder import Embedder
+from kb_service.storage.sqlite import open_db
 
-_SCHEMA = "CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL)"
+_SCHEMA = "CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL);"
 
 
 class EmbeddingCache:
     """A SQLite file of float32 vectors keyed by content hash. Safe to share between threads."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute(_SCHEMA)
+        self._conn = open_db(path, _SCHEMA)
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -50,11 +47,15 @@ class EmbeddingCache:
             return
         with self._lock:
             self._conn.execute("BEGIN")
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO embeddings (key, vector) VALUES (?, ?)",
-                [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
-            )
-            self._conn.execute("COMMIT")
+            try:
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO embeddings (key, vector) VALUES (?, ?)",
+                    [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
 
     def __len__(self) -> int:
         with self._lock:

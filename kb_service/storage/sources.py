@@ -11,7 +11,6 @@ in between is found and reconciled on the next start.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,6 +20,7 @@ from typing import Iterator
 import numpy as np
 
 from ingest.documents import SourceDocument
+from kb_service.storage.sqlite import open_db
 
 TITLE, WINDOW = 0, 1  # kinds of side vectors
 
@@ -87,11 +87,7 @@ def _now() -> str:
 
 class SourceStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(_SCHEMA)
+        self._conn = open_db(path, _SCHEMA)
         self._lock = threading.RLock()
 
     def close(self) -> None:

@@ -17,6 +17,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from kb_service.storage.sqlite import open_db
+
 OPEN_STATUSES = ("new", "open", "pending", "on_hold")
 RESOLVED_STATUSES = ("solved", "closed")
 STATUSES = OPEN_STATUSES + RESOLVED_STATUSES
@@ -52,6 +54,12 @@ CREATE TABLE IF NOT EXISTS corrections (
     created_at TEXT NOT NULL
 );
 """
+
+
+class TicketExists(ValueError):
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__(f"ticket {ticket_id!r} exists")
+        self.ticket_id = ticket_id
 
 
 def now_iso() -> str:
@@ -103,11 +111,7 @@ class Correction:
 
 class TicketStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(_SCHEMA)
+        self._conn = open_db(path, _SCHEMA)
         self._lock = threading.RLock()
 
     def close(self) -> None:
@@ -145,8 +149,9 @@ class TicketStore:
             row = self._conn.execute("SELECT vector FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
         return np.frombuffer(row[0], dtype=np.float32) if row and row[0] is not None else None
 
-    def put(self, t: TicketRecord, vector: np.ndarray | None, customer: Customer | None = None) -> None:
-        """Insert or replace a ticket (and its customer's context) in one transaction."""
+    def put(self, t: TicketRecord, vector: np.ndarray | None, customer: Customer | None = None, create: bool = False) -> None:
+        """Insert (`create`: fails with `TicketExists` if the id is taken) or replace a ticket, and its
+        customer's context, in one transaction."""
         blob = None if vector is None else np.asarray(vector, dtype=np.float32).tobytes()
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
@@ -158,10 +163,14 @@ class TicketStore:
                         (customer.id, customer.tier, customer.arr, customer.renewal_date,
                          int(customer.executive_contact), now_iso()),
                     )
-                self._conn.execute(
-                    "INSERT OR REPLACE INTO tickets (id, customer_id, record, vector, created, status) VALUES (?, ?, ?, ?, ?, ?)",
-                    (t.id, t.customer_id, json.dumps(asdict(t), ensure_ascii=False), blob, t.created, t.status),
-                )
+                verb = "INSERT" if create else "INSERT OR REPLACE"
+                try:
+                    self._conn.execute(
+                        f"{verb} INTO tickets (id, customer_id, record, vector, created, status) VALUES (?, ?, ?, ?, ?, ?)",
+                        (t.id, t.customer_id, json.dumps(asdict(t), ensure_ascii=False), blob, t.created, t.status),
+                    )
+                except sqlite3.IntegrityError as exc:
+                    raise TicketExists(t.id) from exc
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")

@@ -17,10 +17,11 @@ class FieldResult(BaseModel):
     value: str
     confidence: float = Field(ge=0, le=1)
     alternatives: dict[str, float] = Field(default_factory=dict, description="The next most likely values and their probabilities.")
-    source: Literal["model", "correction", "rule", "taxonomy", "default"] = Field(
+    source: Literal["model", "correction", "rule", "taxonomy", "default", "agent"] = Field(
         description="model: the classifier trained on labelled tickets; correction: an agent's correction of a "
         "very similar ticket; rule: a taxonomy rule; taxonomy: similarity to the taxonomy's descriptions "
-        "(no labelled history for this field); default: nothing better was known."
+        "(no labelled history for this field); default: nothing better was known; agent: set by an agent on "
+        "the stored ticket."
     )
     neighbours: list[NeighbourEvidence] = Field(default_factory=list, description="The nearest labelled tickets.")
     rules: list[str] = Field(default_factory=list, description="Rules that fired, in words.")

@@ -66,6 +66,8 @@ def test_other_languages_classify_like_english(client: TestClient, subject: str,
     assert other["category"]["value"] == english["category"]["value"]
     assert other["team"]["value"] == english["team"]["value"]
     assert other["kb_resolvable"]["article_id"] == "google-calendar-sync"
+    assert other["kb_resolvable"]["value"] == english["kb_resolvable"]["value"]
+    assert other["needs_more_info"]["value"] is False  # Japanese has no spaces between words
     assert other["language"]["value"] != "en"
 
 
@@ -80,10 +82,21 @@ def test_two_issues_in_one_ticket_give_a_secondary(client: TestClient) -> None:
     assert all(s["sentence"] for s in c["secondary"])
 
 
-def test_vague_ticket_needs_more_information_and_no_article(client: TestClient) -> None:
-    c = classify(client, subject="help", body="it doesnt work")
+@pytest.mark.parametrize("subject, body", [
+    ("help", "it doesnt work"),
+    ("Problem", "It doesn't work anymore and I need it fixed today, please help me."),
+    ("Problema", "No funciona nada desde ayer, por favor arréglenlo ya."),
+])
+def test_vague_ticket_needs_more_information_and_no_article(client: TestClient, subject: str, body: str) -> None:
+    c = classify(client, subject=subject, body=body)
     assert c["needs_more_info"]["value"] is True and c["needs_more_info"]["reasons"]
     assert c["kb_resolvable"]["value"] is False
+
+
+def test_detailed_ticket_does_not_need_more_information(client: TestClient) -> None:
+    c = classify(client, subject="Export fails", body="It doesn't work: the payroll export to DATEV stops with "
+                 "\"Kostenstelle fehlt\" since version 4.2.")
+    assert c["needs_more_info"]["value"] is False
 
 
 def test_low_confidence_always_goes_to_triage_team(client: TestClient) -> None:
@@ -111,8 +124,9 @@ def test_german_cancellation_threat_triggers_churn(client: TestClient) -> None:
     churn = next(t for t in e["triggers"] if t["name"] == "churn")
     assert "kündigen" in churn["evidence"][0] and churn["signals"][0]["probability"] >= 0.5
     assert "customer_success_manager" in e["notify"]
-    assert e["priority"]["final"] <= e["priority"]["original"]  # 'P2' < 'P3': raised
-    assert any("churn" in r for r in e["priority"]["reasons"])
+    if e["priority"]["original"] != "P1":  # raised by one ('P2' < 'P3'), and the raise says why
+        assert e["priority"]["final"] < e["priority"]["original"]
+        assert any(r.startswith("churn:") for r in e["priority"]["reasons"])
 
 
 def test_plain_question_does_not_escalate(client: TestClient) -> None:

@@ -158,7 +158,62 @@ def test_labelled_tickets_train_the_classifier(tclient: TestClient) -> None:
     assert tclient.post("/v1/triage/train", headers=auth("agent")).status_code == 403
     post_ticket(tclient, id="TR-1", subject="Feature idea", body="It would be great if managers could colour-code shifts by role.",
                 labels={"category": "feedback", "subcategory": "feature_request", "priority": "P4", "team": "Customer Success"})
+    # the labelled ticket starts a training in the background; the endpoint waits for it
     second = tclient.post("/v1/triage/train", headers=auth("admin")).json()
-    assert second["retrained"] is True
     assert second["per_field"]["category"] == first["per_field"]["category"] + 1
-    assert tclient.post("/v1/triage/train", headers=auth("admin")).json()["retrained"] is False  # nothing changed
+    assert second["retrained"] is False  # nothing changed since the background training
+    c = tclient.post("/v1/classify", json={"body": "Managers would love to colour-code shifts by role."}, headers=auth("agent")).json()
+    assert "TR-1" in [n["ticket_id"] for n in c["category"]["neighbours"]]
+    forced = tclient.post("/v1/triage/train", params={"force": "true"}, headers=auth("admin")).json()
+    assert forced["retrained"] is True
+
+
+def test_stored_customer_context_is_kept_and_used(tclient: TestClient) -> None:
+    post_ticket(tclient, id="CU-1", subject="Question about exports", body="Can the weekly report be exported as PDF?",
+                customer={"id": "org-vip", "tier": "enterprise", "renewal_date": "2026-07-01", "executive_contact": True})
+    # a later ticket names only the customer id: the stored context stays
+    post_ticket(tclient, id="CU-2", subject="Nobody can log in",
+                body="Since 9:00 none of our 300 employees can log in to Fernbook, the whole company is blocked.",
+                customer={"id": "org-vip"})
+    e = tclient.post("/v1/escalate", json={"ticket_id": "CU-2", "now": "2026-06-20T09:30:00Z"}, headers=auth("agent")).json()
+    names = {t["name"] for t in e["triggers"]}
+    assert {"vip_tier", "renewal", "executive_contact"} <= names, names
+    # an inline ticket naming only the id uses the stored context too
+    e = tclient.post("/v1/escalate", json={"ticket": {"body": "Please send the invoice again.", "customer": {"id": "org-vip"}},
+                     "now": "2026-06-20T09:30:00Z"}, headers=auth("agent")).json()
+    assert "executive_contact" in {t["name"] for t in e["triggers"]}
+
+
+def test_agent_priority_on_a_stored_ticket_drives_escalation(tclient: TestClient) -> None:
+    post_ticket(tclient, id="PR-1", subject="Report colours", body="Could the weekly report use our brand colours?",
+                created="2026-06-01T08:00:00Z", labels={"priority": "P1"})
+    e = tclient.post("/v1/escalate", json={"ticket_id": "PR-1", "now": "2026-06-01T08:50:00Z"}, headers=auth("agent")).json()
+    assert e["classification"]["priority"]["source"] == "agent" and e["priority"]["original"] == "P1"
+    sla = [t for t in e["triggers"] if t["name"] == "sla_breach"]
+    assert sla and "due in 10 min" in sla[0]["evidence"][0]
+
+
+def test_corrections_of_a_stored_ticket_keep_it_writable(tclient: TestClient) -> None:
+    post_ticket(tclient, id="FB-1", subject="Invoice address", body="Our invoices still show the old street address.",
+                labels={"category": "billing", "subcategory": "invoice"})
+    r = tclient.post("/v1/feedback/classification", json={"ticket_id": "FB-1", "field": "category", "label": "account"},
+                     headers=auth("agent"))
+    assert r.status_code == 200, r.text
+    stored = tclient.get("/v1/tickets/FB-1", headers=auth("agent")).json()
+    assert stored["labels"] == {"category": "account"}  # the billing subcategory no longer fits and is dropped
+    r = tclient.patch("/v1/tickets/FB-1", json={"status": "solved", "resolution": "Updated under Settings > Billing."},
+                      headers=auth("agent"))
+    assert r.status_code == 200, r.text
+
+
+def test_team_correction_wins_over_routing_rules(tclient: TestClient) -> None:
+    ticket = {"subject": "Payroll integration", "body": "The Personio integration stopped syncing new hires into Fernbook."}
+    r = tclient.post("/v1/feedback/classification", json={**ticket, "field": "team", "label": "Onboarding"}, headers=auth("agent"))
+    assert r.status_code == 200
+    c = tclient.post("/v1/classify", json=ticket, headers=auth("agent")).json()
+    assert c["team"]["value"] == "Onboarding" and c["team"]["source"] == "correction"
+
+
+def test_ingested_ticket_ids_are_not_taken_over(tclient: TestClient) -> None:
+    r = tclient.post("/v1/tickets", json={"id": "T-1001", "body": "new text"}, headers=auth("agent"))
+    assert r.status_code == 409 and "ingested" in r.json()["detail"]
