@@ -152,11 +152,11 @@ def run(
     """Embed (through the cache), fit the service's classifier, predict, score."""
     t0 = time.perf_counter()
     progress(f"embedding {len(data.train) + len(data.test)} texts")
+    test_texts = [e.text for e in data.test]
     x_train = embed([e.text for e in data.train])
-    x_test = embed([e.text for e in data.test])
+    x_test = embed(test_texts)
     t1 = time.perf_counter()
     progress("fitting")
-    test_texts = [e.text for e in data.test]
     clf = TextClassifier().fit([e.text for e in data.train], x_train, [e.label for e in data.train])
     t2 = time.perf_counter()
     pred = clf.predict(test_texts, x_test)

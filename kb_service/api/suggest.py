@@ -5,9 +5,10 @@ from fastapi import APIRouter, Depends, HTTPException
 
 from kb_service.api.deps import KBDep, SettingsDep, require
 from kb_service.api.keys import Principal
-from kb_service.api.schemas import SuggestIn, SuggestOut, TicketHitOut, TicketIn
+from kb_service.api.schemas import SuggestIn, SuggestOut, TicketHitOut
 from kb_service.api.search import check_length, hit_out
-from kb_service.api.triage import customer_of, ticket_input
+from kb_service.api.triage import customer_of, utc
+from kb_service.triage.engine import TicketInput
 
 router = APIRouter(tags=["suggest"])
 
@@ -22,13 +23,8 @@ def suggest(body: SuggestIn, kb: KBDep, settings: SettingsDep, who: Principal = 
     if body.classify or body.escalate:
         triage = kb.triage
         customer = customer_of(triage, body.customer)
-        ticket = ticket_input(
-            TicketIn(subject=body.subject, body=body.body, channel=body.channel, customer=body.customer,
-                     created=body.created, language=body.language),
-            settings,
-        )
-        if customer is None and ticket.customer_id:
-            customer = triage.store.get_customer(ticket.customer_id)
+        ticket = TicketInput(body.subject, body.body, body.channel, customer.id if customer else None,
+                             utc(body.created) if body.created else None, body.language)
         if body.escalate:
             escalation = triage.escalate(ticket, customer)
             classification, escalation.classification = escalation.classification, None

@@ -15,7 +15,7 @@ from typing import Annotated, Callable
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from ingest.documents import Section, SourceDocument
-from kb_service.api.deps import KBDep, SettingsDep, require
+from kb_service.api.deps import KBDep, require
 from kb_service.api.schemas import TicketCreateIn, TicketId, TicketList, TicketOut, TicketPatchIn, TicketStatus
 from kb_service.api.triage import customer_of, iso, ticket_input, unknown, utc
 from kb_service.knowledge import KnowledgeBase
@@ -81,7 +81,7 @@ def _write(kb: KnowledgeBase, rec: TicketRecord, before: TicketRecord | None, wr
 
 
 @router.post("/v1/tickets", response_model=TicketOut, status_code=201, dependencies=[Depends(require("tickets"))])
-def create_ticket(body: TicketCreateIn, kb: KBDep, settings: SettingsDep) -> TicketOut:
+def create_ticket(body: TicketCreateIn, kb: KBDep) -> TicketOut:
     """Store a new ticket with its customer; it is classified on the way in (`predicted`)."""
     triage = kb.triage
     ticket_id = body.id or f"TK-{uuid.uuid4().hex[:12]}"
@@ -93,7 +93,7 @@ def create_ticket(body: TicketCreateIn, kb: KBDep, settings: SettingsDep) -> Tic
     labels = _check_labels(kb, body.labels)
     if body.status in RESOLVED_STATUSES and not body.resolution:
         raise HTTPException(422, f"a ticket stored as {body.status} needs its resolution")
-    ticket = ticket_input(body, settings, ticket_id)
+    ticket = ticket_input(body, ticket_id)
     classification, vector = triage._classify(ticket, customer.tier if customer else None)
     predicted = {"category": classification.category.value, "priority": classification.priority.value,
                  "team": classification.team.value}

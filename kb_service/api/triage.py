@@ -9,13 +9,11 @@ from datetime import datetime, timezone
 
 from fastapi import APIRouter, Depends, HTTPException
 
-from kb_service.api.deps import KBDep, SettingsDep, require
+from kb_service.api.deps import KBDep, require
 from kb_service.api.keys import Principal
 from kb_service.api.schemas import (
     ClassificationFeedbackIn, ClassificationFeedbackOut, CustomerIn, EscalateIn, TicketIn, TrainOut,
 )
-from kb_service.api.search import check_length
-from kb_service.config import Settings
 from kb_service.storage.tickets import Customer, TicketRecord
 from kb_service.triage.engine import TicketInput, Triage
 from kb_service.triage.results import Classification, EscalationResult
@@ -62,7 +60,7 @@ def customer_of(triage: Triage, c: CustomerIn | None) -> Customer | None:
     return merged
 
 
-def ticket_input(t: TicketIn, settings: Settings, ticket_id: str | None = None) -> TicketInput:
+def ticket_input(t: TicketIn, ticket_id: str | None = None) -> TicketInput:
     """Ticket texts may be long e-mails: the schema caps them (20,000 characters), and classification
     reads their first 256 tokens."""
     return TicketInput(
@@ -77,16 +75,16 @@ def record_input(rec: TicketRecord) -> TicketInput:
 
 
 @router.post("/v1/classify", response_model=Classification, dependencies=[Depends(require("triage"))])
-def classify(body: TicketIn, kb: KBDep, settings: SettingsDep) -> Classification:
+def classify(body: TicketIn, kb: KBDep) -> Classification:
     """Category and subcategory, priority, team, sentiment, language, whether an article resolves it and
     whether it lacks information, each with its confidence and evidence."""
     triage = kb.triage
     customer = customer_of(triage, body.customer)
-    return triage.classify(ticket_input(body, settings), tier=customer.tier if customer else None)
+    return triage.classify(ticket_input(body), tier=customer.tier if customer else None)
 
 
 @router.post("/v1/escalate", response_model=EscalationResult, dependencies=[Depends(require("triage"))])
-def escalate(body: EscalateIn, kb: KBDep, settings: SettingsDep) -> EscalationResult:
+def escalate(body: EscalateIn, kb: KBDep) -> EscalationResult:
     """Whether to escalate, to whom, and every trigger with its evidence; the priority raise explained."""
     triage = kb.triage
     if (body.ticket_id is None) == (body.ticket is None):
@@ -102,7 +100,7 @@ def escalate(body: EscalateIn, kb: KBDep, settings: SettingsDep) -> EscalationRe
         labels = rec.labels
     else:
         assert body.ticket is not None
-        ticket = ticket_input(body.ticket, settings)
+        ticket = ticket_input(body.ticket)
     customer = customer_of(triage, body.customer or (body.ticket.customer if body.ticket else None))
     if customer is None and ticket.customer_id:
         customer = triage.store.get_customer(ticket.customer_id)
@@ -113,7 +111,7 @@ def escalate(body: EscalateIn, kb: KBDep, settings: SettingsDep) -> EscalationRe
 
 
 @router.post("/v1/feedback/classification", response_model=ClassificationFeedbackOut)
-def feedback(body: ClassificationFeedbackIn, kb: KBDep, settings: SettingsDep,
+def feedback(body: ClassificationFeedbackIn, kb: KBDep,
              who: Principal = Depends(require("triage"))) -> ClassificationFeedbackOut:
     """An agent's correction of one field. It decides that field for similar tickets from the next request on,
     sets the stored ticket's label, and trains the classifier at its next training."""

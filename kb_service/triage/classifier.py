@@ -108,13 +108,14 @@ class TextClassifier:
         classes = np.unique(y)
         yb = y[b_all]
 
-        def oof(make: object, grid: tuple[float, ...], feats: object) -> dict[float, np.ndarray]:
+        def oof(grid: tuple[float, ...], feats: object) -> dict[float, np.ndarray]:
+            """Out-of-fold probabilities of a logistic regression per C, columns in `classes` order."""
             out = {c: np.zeros((len(b_all), len(classes))) for c in grid}
             row = 0
             for a, b in folds:
                 xa, xb = feats(a, b)  # type: ignore[operator]
                 for c in grid:
-                    m = _fit(make(c), xa, y[a])  # type: ignore[operator]
+                    m = _fit(_lr(c), xa, y[a])
                     cols = np.searchsorted(classes, m.classes_)
                     out[c][row : row + len(b)][:, cols] = m.predict_proba(xb)
                 row += len(b)
@@ -127,8 +128,8 @@ class TextClassifier:
             vec = _tfidf().fit([texts[i] for i in a])
             return vec.transform([texts[i] for i in a]), vec.transform([texts[i] for i in b])
 
-        pa = oof(_lr, C_EMB_GRID, emb_feats)
-        pb = oof(_lr, C_LEX_GRID, lex_feats)
+        pa = oof(C_EMB_GRID, emb_feats)
+        pb = oof(C_LEX_GRID, lex_feats)
 
         def acc(p: np.ndarray) -> float:
             return float(np.mean(classes[p.argmax(axis=1)] == yb))

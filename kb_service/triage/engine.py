@@ -17,7 +17,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -129,7 +129,7 @@ class Triage:
         self._train_lock = threading.Lock()
         self._corrections: list[Correction] = self.store.corrections()
         self._corrections_lock = threading.Lock()
-        self._sub_vectors: np.ndarray | None = None  # taxonomy descriptions, for fields nobody labelled
+        self._sub_vectors: dict[str, np.ndarray] | None = None  # taxonomy descriptions, for fields nobody labelled
         self.ticket_writes = threading.Lock()  # ticket record read-modify-writes (API), one at a time
         self._worker: threading.Thread | None = None
         self._worker_lock = threading.Lock()
@@ -278,29 +278,30 @@ class Triage:
                 agent: str | None = None, previous: str | None = None) -> Correction:
         """Record an agent's correction; it decides the label of similar tickets from the next request on."""
         self.taxonomy.check(fieldname, label)
+        vector = None
         if ticket is not None:
             text = ticket.text
             vector = self.store.vector(ticket.id)
-            if vector is None:
-                vector = self.kb.embedder.embed_queries([text], max_tokens=MAX_TOKENS)[0]
+            self._keep_pair(ticket.labels, fieldname, label)
         else:
             assert text
             text = self.kb.redactor.redact(text)
+        if vector is None:
             vector = self.kb.embedder.embed_queries([text], max_tokens=MAX_TOKENS)[0]
-        if ticket is not None:
-            sub = ticket.labels.get("subcategory")
-            cat = label if fieldname == "category" else ticket.labels.get("category")
-            if fieldname == "subcategory":
-                cat = self.taxonomy.all_subcategories[label]
-                if ticket.labels.get("category") not in (None, cat):
-                    ticket.labels["category"] = cat  # a subcategory names its category
-            elif sub and cat and self.taxonomy.all_subcategories.get(sub) != cat:
-                ticket.labels.pop("subcategory")  # the old subcategory belongs to another category
         cid = self.store.add_correction(fieldname, label, previous, text, vector, ticket, agent)
         corr = Correction(cid, ticket.id if ticket else None, fieldname, label, previous, text, vector, agent, "")
         with self._corrections_lock:
             self._corrections.append(corr)
         return corr
+
+    def _keep_pair(self, labels: dict[str, str], fieldname: str, label: str) -> None:
+        """After a correction, category and subcategory still belong together: a subcategory names its
+        category; a new category drops a subcategory of another."""
+        owner = self.taxonomy.all_subcategories
+        if fieldname == "subcategory" and labels.get("category") not in (None, owner[label]):
+            labels["category"] = owner[label]
+        elif fieldname == "category" and labels.get("subcategory") and owner.get(labels["subcategory"]) != label:
+            labels.pop("subcategory")
 
     def _correction_for(self, fieldname: str, vector: np.ndarray) -> tuple[Correction, float] | None:
         with self._corrections_lock:
@@ -317,7 +318,7 @@ class Triage:
 
     # --- classification -------------------------------------------------------
     def embed(self, ticket: TicketInput) -> tuple[str, list[str], np.ndarray, np.ndarray]:
-        """The redacted text, its sentences, the ticket vector and the sentence vectors (one forward batch)."""
+        """The redacted text, the sentences read for signals, the ticket vector and the sentence vectors."""
         text = self.kb.redactor.redact(ticket.text)
         sentences = split_sentences(text, limit=1000)
         if len(sentences) > SENTENCES_HEAD + SENTENCES_TAIL:  # the opening says what, the close threatens
@@ -373,16 +374,11 @@ class Triage:
         subs = self.taxonomy.categories[category].subcategories
         if not subs:
             return None
-        if self._sub_vectors is None:
-            names = list(self.taxonomy.all_subcategories)
-            descs = []
-            for n in names:
-                cat = self.taxonomy.all_subcategories[n]
-                descs.append(f"{n.replace('_', ' ')}: {self.taxonomy.categories[cat].subcategories[n]}")
-            self._sub_vectors = self.cached.embed_queries(descs)
-        names = list(self.taxonomy.all_subcategories)
-        idx = [names.index(s) for s in subs]
-        sims = self._sub_vectors[idx] @ vector
+        if self._sub_vectors is None:  # every subcategory's description, embedded once
+            descs = {n: f"{n.replace('_', ' ')}: {self.taxonomy.categories[cat].subcategories[n]}"
+                     for n, cat in self.taxonomy.all_subcategories.items()}
+            self._sub_vectors = dict(zip(descs, self.cached.embed_queries(list(descs.values()))))
+        sims = np.array([self._sub_vectors[s] for s in subs]) @ vector
         p = np.exp((sims - sims.max()) / 0.01)
         p /= p.sum()
         order = np.argsort(-p)
@@ -401,7 +397,8 @@ class Triage:
         start = time.perf_counter()
         model = self.model()
         text, sentences, vector, sent_vecs = self.embed(ticket)
-        signals = self.signals.detect(sentences, sent_vecs)
+        probs = self.signals.probabilities(sent_vecs)  # once: signals and sentiment both read them
+        signals = self.signals.detect(sentences, sent_vecs, probs)
         fired = {s.signal: s for s in signals}
 
         category = self._field(model, "category", text, vector)
@@ -445,7 +442,7 @@ class Triage:
             subcategory=subcategory,
             priority=priority,
             team=team,
-            sentiment=self._sentiment(sent_vecs, signals),
+            sentiment=self._sentiment(probs, signals),
             language=language,
             kb_resolvable=self._kb_match(text, vector, language.value, needs_info),
             needs_more_info=needs_info,
@@ -467,19 +464,19 @@ class Triage:
         learned = self._field(model, "team", text, vector)
         if learned is not None and learned.source == "correction":
             return learned
-        for rule in self.taxonomy.routing:
-            if rule.matches(facts):
-                return FieldResult(value=rule.team, confidence=1.0, source="rule", rules=[rule.describe()])
+        rule = self.taxonomy.matching_rule(facts)
+        if rule is not None:
+            return FieldResult(value=rule.team, confidence=1.0, source="rule", rules=[rule.describe()])
         if learned is not None:
             return learned
         team, why = self.taxonomy.route(facts)
         return FieldResult(value=team, confidence=1.0, source="rule", rules=[why])
 
-    def _sentiment(self, sent_vecs: np.ndarray, signals: list[SignalEvidence]) -> Sentiment:
-        if not len(sent_vecs):
+    def _sentiment(self, probs: np.ndarray, signals: list[SignalEvidence]) -> Sentiment:
+        if not len(probs):
             return Sentiment(label="neutral", score=0.0, confidence=0.5)
-        neg = self.signals.strength(sent_vecs, "angry")
-        pos = self.signals.strength(sent_vecs, "positive")
+        neg = self.signals.strength(probs, "angry")
+        pos = self.signals.strength(probs, "positive")
         score = round(pos - neg, 4)  # the strongest praising sentence against the angriest one
         label = "negative" if score <= -0.25 else "positive" if score >= 0.25 else "neutral"
         evidence = [s for s in signals if s.signal in ("angry", "positive")]
@@ -559,7 +556,7 @@ class Triage:
                 ))
         history = []
         if ticket.customer_id:
-            since = (now - esc.days(self.taxonomy.escalation.repeat_window_days)).isoformat(timespec="seconds")
+            since = (now - timedelta(days=self.taxonomy.escalation.repeat_window_days)).isoformat(timespec="seconds")
             until = now.isoformat(timespec="seconds")
             history = [
                 (rec, vec) for rec, vec in self.store.customer_history(ticket.customer_id, since)

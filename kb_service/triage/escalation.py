@@ -16,10 +16,6 @@ NOTIFY_ORDER = ("senior_agent", "customer_success_manager", "manager", "legal")
 LANGUAGE_TRIGGERS = {"churn": "churn", "legal": "legal", "regulator": "regulator", "executive": "executive_language"}
 
 
-def days(n: float) -> timedelta:
-    return timedelta(days=n)
-
-
 def _fmt_delta(td: timedelta) -> str:
     minutes = int(abs(td.total_seconds()) // 60)
     h, m = divmod(minutes, 60)

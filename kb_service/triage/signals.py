@@ -107,11 +107,12 @@ class SignalDetector:
         k = int(sims.argmax())
         return self.set.phrases[cols[k]], float(sims[k])
 
-    def detect(self, sentences: list[str], vectors: np.ndarray) -> list[SignalEvidence]:
-        """Every signal that fires, with the sentence that carries it most strongly."""
+    def detect(self, sentences: list[str], vectors: np.ndarray, probs: np.ndarray | None = None) -> list[SignalEvidence]:
+        """Every signal that fires, with the sentence that carries it most strongly. `probs`: the
+        sentences' `probabilities`, when the caller has them already."""
         if not sentences:
             return []
-        probs = self.probabilities(vectors)
+        probs = self.probabilities(vectors) if probs is None else probs
         found: list[SignalEvidence] = []
         for j, name in enumerate(self.set.names):
             i = int(probs[:, j].argmax())
@@ -122,8 +123,8 @@ class SignalDetector:
                                         similarity=round(sim, 4), probability=round(float(probs[i, j]), 4)))
         return found
 
-    def strength(self, vectors: np.ndarray, name: str) -> float:
-        """The highest probability of any sentence for one signal (0 when there are no sentences)."""
-        if not len(vectors) or name not in self.set.names:
+    def strength(self, probs: np.ndarray, name: str) -> float:
+        """From the sentences' `probabilities`: the highest for one signal (0 when there are no sentences)."""
+        if not len(probs) or name not in self.set.names:
             return 0.0
-        return float(self.probabilities(vectors)[:, self.set.names.index(name)].max())
+        return float(probs[:, self.set.names.index(name)].max())

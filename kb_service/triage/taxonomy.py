@@ -170,11 +170,15 @@ class Taxonomy(_Strict):
             raise UnknownValue("tier", tier, list(self.tiers))
         return tier
 
+    def matching_rule(self, facts: dict[str, str | None]) -> RoutingRule | None:
+        """The first routing rule whose conditions all hold."""
+        return next((rule for rule in self.routing if rule.matches(facts)), None)
+
     def route(self, facts: dict[str, str | None]) -> tuple[str, str]:
         """The team for these facts and why: the first routing rule that matches, else the category's team."""
-        for rule in self.routing:
-            if rule.matches(facts):
-                return rule.team, rule.describe()
+        rule = self.matching_rule(facts)
+        if rule is not None:
+            return rule.team, rule.describe()
         category = facts.get("category")
         if category in self.categories:
             return self.categories[category].team, f"category {category} -> {self.categories[category].team}"
