@@ -1,0 +1,281 @@
+"""Glossary enforcement around any engine: protected spans, structural replacement, verification.
+
+1. Every glossary term in the source is wrapped in `<span id="tK">`; the engine translates the whole
+   segment, term included, so the words around it are translated in context (placeholders would
+   cost the engine that context and the sentence its fluency).
+2. The spans come back around the engine's rendering of each term. Whatever the engine wrote there
+   is replaced by the approved target term (kept when it already is one), in the plural when the
+   source was plural, with its case fitted to the place, and the determiner in front re-inflected
+   to agree with it; a do-not-translate term gets back exactly what the source had.
+3. The output is checked: every term's approved target (or untouched term) must be in it. A term
+   whose span the engine lost is translated again as an opaque placeholder and put in; an engine
+   that can revise (Claude) gets a repair round; anything still missing is reported as a violation.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Literal
+
+from kb_service.translation.engines import Segment, TranslationEngine, Violation
+from kb_service.translation.glossary import Glossary, Occurrence, is_acronym, target_pattern, target_present
+from kb_service.translation.morphology import Morphology, NoMorphology
+
+Status = Literal["kept", "enforced", "repaired", "violated"]
+_SPAN = re.compile(r'<span id="t(\d+)">(.*?)</span>', re.S)
+_TAGS = re.compile(r"</?[a-zA-Z][^>]*>")
+_LIST_PREFIX = re.compile(r"^(\s*(?:\d+[.)]|[-*•>])\s+|\s+)")
+_PLACEHOLDER = "ZXQ{}QXZ"
+
+
+@dataclass
+class TermCheck:
+    source_term: str  # the glossary's source term
+    found: str  # as the source text wrote it
+    required: list[str]  # approved target terms; for a do-not-translate term, the term as written
+    do_not_translate: bool
+    output: str | None  # what the translation has in its place
+    status: Status
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "violated"
+
+
+@dataclass
+class Translated:
+    text: str
+    terms: list[TermCheck] = field(default_factory=list)
+
+    @property
+    def violations(self) -> list[TermCheck]:
+        return [t for t in self.terms if not t.ok]
+
+
+def _plain(markup: str) -> str:
+    return html.unescape(_TAGS.sub("", markup))
+
+
+def _trigrams(s: str) -> set[str]:
+    s = f"  {s.lower()} "
+    return {s[i : i + 3] for i in range(len(s) - 2)}
+
+
+def _similar(a: str, b: str) -> float:
+    x, y = _trigrams(a), _trigrams(b)
+    return len(x & y) / max(len(x | y), 1)
+
+
+def _is_capitalized(word: str) -> bool:
+    return len(word) > 1 and word[0].isupper() and word[1:].islower()
+
+
+def fit_case(target: str, occ: Occurrence, sentence_start: bool) -> str:
+    """The approved term in the case its place needs: a glossary's capitalised entry ('Severe Acute
+    Respiratory Syndrome', 'Bronquitis aguda') written in lower case mid-sentence when the source
+    wrote it so; capitalised at the start of a sentence; acronyms untouched."""
+    words = target.split(" ")
+    source_lower = occ.text == occ.text.lower()
+    if source_lower or (occ.entry.source[:1].islower() and _is_capitalized(words[0])):
+        first_only = not source_lower
+        for i, w in enumerate(words):
+            if _is_capitalized(w) and (not first_only or i == 0):
+                words[i] = w.lower()
+    out = " ".join(words)
+    if sentence_start and out[:1].islower():
+        out = out[:1].upper() + out[1:]
+    return out
+
+
+def _required(occ: Occurrence) -> list[str]:
+    return list(occ.entry.targets) if occ.entry.targets else [occ.text]
+
+
+def _complies(text: str, occ: Occurrence) -> str | None:
+    """The approved rendering found in `text`, or None."""
+    if occ.entry.do_not_translate:
+        flags = 0 if is_acronym(occ.text) else re.IGNORECASE
+        m = re.search(r"(?<!\w)" + re.escape(occ.text) + r"(?!\w)", text, flags) or re.search(
+            r"(?<!\w)" + re.escape(occ.entry.source) + r"(?!\w)", text, flags)
+        return m.group(0) if m else None
+    for t in occ.entry.targets:
+        m = target_pattern(t).search(text)
+        if m:
+            return m.group(0)
+    return None
+
+
+class Enforcer:
+    def __init__(self, engine: TranslationEngine, morphology: Morphology | None = None) -> None:
+        self.engine = engine
+        self.morphology = morphology or NoMorphology()
+
+    # -- the whole batch ------------------------------------------------------------------------
+    def translate(self, texts: list[str], glossary: Glossary | None, source: str, target: str, enforce: bool = True) -> list[Translated]:
+        """Translate texts line by line (line breaks and list markers kept), enforcing the glossary."""
+        lines: list[tuple[int, str, str, list[Occurrence]]] = []  # (text index, prefix, line, occurrences)
+        layout: list[list[int | str]] = []  # per text: line slots (index into `lines`) or literal empty lines
+        for ti, text in enumerate(texts):
+            slots: list[int | str] = []
+            for raw in text.split("\n"):
+                m = _LIST_PREFIX.match(raw)
+                prefix = m.group(0) if m else ""
+                body = raw[len(prefix):]
+                if not body.strip():
+                    slots.append(raw)
+                    continue
+                occ = glossary.find(body) if glossary else []
+                slots.append(len(lines))
+                lines.append((ti, prefix, body, occ))
+            layout.append(slots)
+        outputs = self._lines([(body, occ) for _ti, _p, body, occ in lines], source, target, enforce)
+        results: list[Translated] = []
+        for slots in layout:
+            parts, checks = [], []
+            for slot in slots:
+                if isinstance(slot, str):
+                    parts.append(slot)
+                    continue
+                text, terms = outputs[slot]
+                parts.append(lines[slot][1] + text)
+                checks.extend(terms)
+            results.append(Translated("\n".join(parts), checks))
+        return results
+
+    def _lines(self, lines: list[tuple[str, list[Occurrence]]], source: str, target: str, enforce: bool) -> list[tuple[str, list[TermCheck]]]:
+        if not enforce:
+            raw = self.engine.translate([Segment(t, _prompt_terms(o)) for t, o in lines], source, target, marked=False)
+            return [(out, [self._check(out, occ, "kept") for occ in o]) for out, (_t, o) in zip(raw, lines)]
+        marked = [Segment(_markup(t, o), _prompt_terms(o)) for t, o in lines]
+        outs = self.engine.translate(marked, source, target, marked=True)
+        results: list[tuple[str, list[TermCheck]]] = []
+        retry: list[int] = []
+        for i, (out, (text, occ)) in enumerate(zip(outs, lines)):
+            final, checks = self._replace(out, occ)
+            results.append((final, checks))
+            if any(c.status == "violated" for c in checks):
+                retry.append(i)
+        if retry:
+            self._placeholder_pass(retry, lines, results, source, target)
+        return results
+
+    # -- step 2: replace what is inside the spans -------------------------------------------------
+    def _replace(self, out: str, occurrences: list[Occurrence]) -> tuple[str, list[TermCheck]]:
+        regions: dict[int, list[int]] = defaultdict(lambda: [10**9, -1])
+        for m in _SPAN.finditer(out):
+            r = regions[int(m.group(1))]
+            r[0], r[1] = min(r[0], m.start()), max(r[1], m.end())
+        ordered = sorted((k, s, e) for k, (s, e) in regions.items() if 0 <= k < len(occurrences))
+        # regions that interleave (rare: transfer moved one term into another) are not trusted
+        bad = {k for (k, s, e) in ordered for (k2, s2, e2) in ordered if k != k2 and s < e2 and s2 < e}
+        replaced: dict[int, tuple[str, Status]] = {}
+        for k, s, e in sorted(((k, s, e) for k, s, e in ordered if k not in bad), key=lambda r: -r[1]):
+            occ = occurrences[k]
+            inner = _plain(out[s:e]).strip()
+            before = _plain(out[:s])
+            at_start = not before.strip() or before.rstrip()[-1:] in ".!?:;¡¿\"«“("
+            new, status = self._render(occ, inner, at_start)
+            head = out[:s]
+            if status == "enforced" and not occ.entry.do_not_translate:
+                head = self.morphology.agree(head, new) if not _TAGS.search(head[-40:]) else head
+            out = head + html.escape(new, quote=False) + out[e:]
+            replaced[k] = (new, status)
+        final = " ".join(_plain(out).split())
+        checks = []
+        for k, occ in enumerate(occurrences):
+            if k in replaced and _complies(final, occ):
+                checks.append(self._check(final, occ, replaced[k][1]))
+            else:
+                checks.append(self._check(final, occ, "kept"))
+        return final, checks
+
+    def _render(self, occ: Occurrence, engine_text: str, sentence_start: bool) -> tuple[str, Status]:
+        if occ.entry.do_not_translate:
+            return occ.text, "kept" if engine_text == occ.text else "enforced"
+        for t in occ.entry.targets:  # the engine chose an approved term already: keep its inflection
+            forms = {t.lower(), self.morphology.pluralize(t).lower()}
+            if " ".join(engine_text.lower().split()) in forms:
+                return engine_text, "kept"
+        best = max(occ.entry.targets, key=lambda t: (
+            sum(any(target_present(t, n) for n in e.targets) for e in occ.nested if e.targets), _similar(t, engine_text)))
+        term = self.morphology.pluralize(best) if occ.plural else best
+        return fit_case(term, occ, sentence_start), "enforced"
+
+    # -- step 3: what the spans lost ----------------------------------------------------------------
+    def _placeholder_pass(self, retry: list[int], lines: list[tuple[str, list[Occurrence]]],
+                          results: list[tuple[str, list[TermCheck]]], source: str, target: str) -> None:
+        """Terms whose span the engine dropped: translate the line again with each of them as an
+        opaque placeholder the engine passes through, then put the approved term in its place."""
+        segs = []
+        for i in retry:
+            text, occ = lines[i]
+            violated = {k for k, c in enumerate(results[i][1]) if c.status == "violated"}
+            segs.append(Segment(_markup(text, occ, placeholders=violated), _prompt_terms(occ)))
+        outs = self.engine.translate(segs, source, target, marked=True)
+        for i, out in zip(retry, outs):
+            text, occ = lines[i]
+            first_pass = results[i]
+            for k, o in enumerate(occ):
+                token = _PLACEHOLDER.format(k)
+                if token not in out:
+                    continue
+                at = out.index(token)
+                before = _plain(out[:at])
+                at_start = not before.strip() or before.rstrip()[-1:] in ".!?:;¡¿\"«“("
+                new, _ = self._render(o, "", at_start)
+                head = self.morphology.agree(out[:at], new)
+                out = head + html.escape(new, quote=False) + out[at + len(token):]
+            final, checks = self._replace(out, occ)
+            before_ok = sum(c.ok for c in first_pass[1])
+            if sum(c.ok for c in checks) > before_ok:
+                results[i] = (final, [c if c.ok and first_pass[1][k].ok else
+                                      (TermCheck(c.source_term, c.found, c.required, c.do_not_translate, c.output, "repaired")
+                                       if c.ok else c) for k, c in enumerate(checks)])
+        self._revise(retry, lines, results, source, target)
+
+    def _revise(self, retry: list[int], lines: list[tuple[str, list[Occurrence]]],
+                results: list[tuple[str, list[TermCheck]]], source: str, target: str) -> None:
+        for i in retry:
+            text, occ = lines[i]
+            out, checks = results[i]
+            missing = [Violation(c.found, c.required, out) for c in checks if not c.ok]
+            if not missing:
+                continue
+            revised = self.engine.revise(text, out, missing, source, target)
+            if not revised:
+                continue
+            new_checks = [self._check(revised, o, "repaired") if not c.ok else c for o, c in zip(occ, checks)]
+            if sum(c.ok for c in new_checks) > sum(c.ok for c in checks):
+                results[i] = (revised, [c if c.ok else self._check(revised, o, "repaired") for o, c in zip(occ, new_checks)])
+
+    @staticmethod
+    def _check(text: str, occ: Occurrence, status: Status) -> TermCheck:
+        found = _complies(text, occ)
+        return TermCheck(occ.entry.source, occ.text, _required(occ), occ.entry.do_not_translate, found,
+                         status if found else "violated")
+
+
+def _markup(text: str, occurrences: list[Occurrence], placeholders: set[int] = frozenset()) -> str:  # type: ignore[assignment]
+    out, at = [], 0
+    for k, o in enumerate(occurrences):
+        out.append(html.escape(text[at:o.start], quote=False))
+        inner = _PLACEHOLDER.format(k) if k in placeholders else html.escape(o.text, quote=False)
+        out.append(f'<span id="t{k}">{inner}</span>')
+        at = o.end
+    out.append(html.escape(text[at:], quote=False))
+    return "".join(out)
+
+
+def _prompt_terms(occurrences: list[Occurrence]) -> list[tuple[str, str]]:
+    return [(o.text, o.entry.targets[0] if o.entry.targets else o.text) for o in occurrences]
+
+
+def compliance(text: str, output: str, glossary: Glossary) -> list[TermCheck]:
+    """The report for an output made without enforcement (or by anyone): which terms comply."""
+    return [Enforcer._check(output, occ, "kept") for occ in glossary.find(text)]
+
+
+__all__ = ["Enforcer", "TermCheck", "Translated", "compliance", "fit_case", "target_present"]
