@@ -16,7 +16,7 @@ from kb_service.config import Settings, get_settings
 app = typer.Typer(help="Support knowledge base: ingest help-centre articles and resolved tickets, search and answer from them.", no_args_is_help=True, add_completion=False)
 models_app = typer.Typer(help="Embedding models.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
-eval_app = typer.Typer(help="Measure retrieval and classification quality on your own data.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure retrieval, classification and translation quality on your own data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
 
@@ -344,6 +344,46 @@ def eval_classify(
     if predictions:
         write_predictions(predictions, data, result)
         typer.echo(f"predictions written to {predictions}")
+
+
+@eval_app.command("translate")
+def eval_translate(
+    folder: Annotated[Path, typer.Argument(help="A folder with segments.jsonl ({'id', 'source', 'reference'} lines) and glossary.csv.")],
+    target: Annotated[str, typer.Option("--target", help="Target language (BCP 47), e.g. es.")],
+    source: Annotated[Optional[str], typer.Option("--source", help="Source language; default the segments' src_lang, else en.")] = None,
+    json_path: Annotated[Optional[Path], typer.Option("--json", help="Write the metrics as JSON here.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", help="Write one JSON line per segment (id, translation, raw_translation).")] = None,
+) -> None:
+    """Translate a set through the service's translation path, raw and glossary-enforced: chrF, BLEU, term accuracy."""
+    from eval.translate import TranslateSetError, format_table, load_set, make_translator, run, write_output
+    from kb_service import languages
+    from kb_service.translation.engines import TranslationUnavailable
+
+    for out in (json_path, output):
+        if out is not None and not out.resolve().parent.is_dir():
+            _fail(f"{out}: its folder does not exist", 2)
+    try:
+        target = languages.normalize(target)
+        source = languages.normalize(source) if source else None
+    except languages.UnsupportedLanguage as exc:
+        _fail(str(exc), 2)
+    try:
+        segments, entries = load_set(folder)
+    except TranslateSetError as exc:
+        _fail(str(exc), 2)
+    translator = make_translator(get_settings())
+    typer.echo(f"{folder.name}: {len(segments)} segments, {len(entries)} glossary rows", err=True)
+    try:
+        metrics, raw, enforced = run(segments, entries, target, translator, source)
+    except TranslationUnavailable as exc:
+        _fail(str(exc))
+    typer.echo(format_table(metrics))
+    if json_path:
+        json_path.write_text(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        typer.echo(f"metrics written to {json_path}")
+    if output:
+        write_output(output, segments, raw, enforced)
+        typer.echo(f"translations written to {output}")
 
 
 if __name__ == "__main__":

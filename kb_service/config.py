@@ -90,6 +90,23 @@ class Settings(BaseSettings):
         "resolvable by that article.",
     )
 
+    # Translation and generation. Offline, Apertium translates the pairs whose Debian packages are
+    # installed (apertium-eng-spa: English<->Spanish); with an Anthropic key Claude translates any pair
+    # and writes auto-responses. Glossary enforcement and verification are the same for every engine.
+    anthropic_api_key: SecretStr | None = Field(None, description="Enables Claude for translation and auto-response writing.")
+    anthropic_model: str = Field("claude-sonnet-5-5", max_length=100)
+    anthropic_base_url: str | None = Field(None, description="An Anthropic-compatible endpoint (a proxy); default Anthropic's.")
+    anthropic_timeout: float = Field(60.0, gt=0, le=600)
+    translation_engines: str = Field(
+        "claude,apertium", description="Engines in order of preference; the first one that covers a language pair "
+        "translates it (Claude only with an API key, Apertium only for installed pairs).",
+    )
+    auto_response_min_score: float = Field(
+        0.87, ge=0.0, le=1.0, description="Search score of the best article at or above which /v1/auto-response "
+        "replies with it; below, the ticket goes to an agent with suggested articles.",
+    )
+    auto_response_signature: str = Field("The Fernbook support team", max_length=200)
+
     @field_validator("data_dir", "models_dir", "taxonomy_path", mode="after")
     @classmethod
     def _absolute(cls, v: Path | None) -> Path | None:
@@ -122,6 +139,14 @@ class Settings(BaseSettings):
     @property
     def embedding_cache_path(self) -> Path:
         return self.data_dir / "cache" / "embeddings.sqlite3"
+
+    @property
+    def glossaries_db_path(self) -> Path:
+        return self.data_dir / "glossaries.sqlite3"
+
+    @property
+    def translation_engine_list(self) -> list[str]:
+        return [e.strip().lower() for e in self.translation_engines.split(",") if e.strip()]
 
     @property
     def admin_key_path(self) -> Path:

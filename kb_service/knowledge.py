@@ -25,7 +25,9 @@ from kb_service.engines.langdetect import default_detector
 from kb_service.engines.vector_index import VectorIndex, open_client
 from kb_service.retrieval.answer import AnswerComposer
 from kb_service.retrieval.search import Hit, RetrievalOptions, SearchFilters, Searcher
+from kb_service.storage.glossaries import GlossaryStore
 from kb_service.storage.sources import SourceStore, StoredSource
+from kb_service.translation.service import Translator, build_engines
 from kb_service.triage.taxonomy import load_taxonomy
 
 if TYPE_CHECKING:
@@ -79,6 +81,9 @@ class KnowledgeBase:
         )
         self._triage: Triage | None = None
         self._triage_lock = threading.Lock()
+        self.glossaries = GlossaryStore(settings.glossaries_db_path)
+        self.translator = Translator(self.glossaries, self.detector, build_engines(settings))
+        self.translator.seed_defaults()
 
     @property
     def triage(self) -> "Triage":
@@ -109,6 +114,7 @@ class KnowledgeBase:
             self._triage.close()
         self.index.close()
         self.store.close()
+        self.glossaries.close()
 
     # --- writes ------------------------------------------------------------
     def ingest_paths(

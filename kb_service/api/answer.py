@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends
 from kb_service.api.deps import KBDep, SettingsDep, require
 from kb_service.api.schemas import AnswerIn, AnswerOut, CitationOut
 from kb_service.api.search import check_length, public_id
+from kb_service.api.translation import compliance_out, into_language
 from kb_service.retrieval.search import SearchFilters
 
 router = APIRouter(tags=["answer"])
@@ -18,7 +19,7 @@ def answer(body: AnswerIn, kb: KBDep, settings: SettingsDep) -> AnswerOut:
     f = body.filters
     filters = SearchFilters("article", tuple(f.language or ()), f.product_area, tuple(f.tags or ())) if f else None
     a = kb.answers.answer(body.question, filters, body.language)
-    return AnswerOut(
+    out = AnswerOut(
         answered=a.answered,
         answer=a.answer,
         confidence=a.confidence,
@@ -27,4 +28,16 @@ def answer(body: AnswerIn, kb: KBDep, settings: SettingsDep) -> AnswerOut:
         citations=[CitationOut(article_id=public_id(c.article_id), title=c.title, url=c.url) for c in a.citations],
         question_language=a.question_language,
         answer_language=a.answer_language,
+        article_language=a.answer_language,
     )
+    if a.answered and a.answer:
+        # the customer's language when an engine covers the pair; the citations stay as they are
+        (text,), results, note = into_language(kb.translator, [a.answer], a.answer_language, a.question_language)
+        if results:
+            out.answer, out.original_answer, out.translated = text, a.answer, True
+            out.answer_language, out.translation_engine = results[0].target_language, results[0].engine
+            out.compliance = compliance_out(results)
+        out.language_note = note
+    elif a.question_language:
+        (out.message,), _, _ = into_language(kb.translator, [HANDOFF_MESSAGE], "en", a.question_language)
+    return out

@@ -83,6 +83,12 @@ class AnswerOut(BaseModel):
     citations: list[CitationOut]
     question_language: str | None
     answer_language: str | None
+    translated: bool = Field(False, description="The answer was translated from the article's language into the question's.")
+    original_answer: str | None = Field(None, description="The article's own words, when the answer was translated.")
+    article_language: str | None = Field(None, description="The language of the cited article.")
+    translation_engine: str | None = None
+    compliance: "ComplianceOut | None" = Field(None, description="Glossary compliance of the translated answer.")
+    language_note: str | None = Field(None, description="Why the answer is not in the question's language, when it is not.")
 
 
 class SuggestIn(Strict):
@@ -291,3 +297,98 @@ class TrainOut(BaseModel):
 
 
 SuggestIn.model_rebuild()
+
+
+# --- translation and glossaries ---------------------------------------------------------------
+GlossaryId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+
+
+class TermCheckOut(BaseModel):
+    source_term: str = Field(description="The glossary's source term.")
+    found: str = Field(description="The term as the source text wrote it.")
+    required: list[str] = Field(description="Approved target terms (any one complies); for a do-not-translate term, the term itself.")
+    do_not_translate: bool
+    output: str | None = Field(description="What the translation has in its place; null when it is missing.")
+    status: Literal["kept", "enforced", "repaired", "violated"] = Field(
+        description="kept: the engine used the approved term; enforced: replaced in its protected span; "
+        "repaired: put in after verification; violated: not in the output.")
+
+
+class ComplianceOut(BaseModel):
+    glossaries: list[str] = Field(description="Glossaries applied (all of the language pair's when none was named).")
+    enforced: bool
+    terms: list[TermCheckOut]
+    violations: int
+    compliant: bool
+
+
+class TranslateIn(Strict):
+    text: str = Field(..., min_length=1, max_length=TEXT_MAX)
+    source_language: LanguageCode | None = Field(None, description="Detected when omitted.")
+    target_language: LanguageCode
+    glossary: GlossaryId | None = Field(None, description="A glossary id; default: every glossary of the language pair.")
+    enforce: bool = Field(True, description="False: the engine's raw output, with the compliance report only.")
+
+
+class TranslateOut(BaseModel):
+    translation: str
+    source_language: str
+    target_language: str
+    engine: str = Field(description="The engine that translated ('none' when source and target are the same language).")
+    compliance: ComplianceOut
+
+
+class GlossaryTermIn(Strict):
+    source: str = Field(..., min_length=1, max_length=200)
+    targets: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=20, description="Approved target terms; empty = do not translate.")
+
+
+class GlossaryIn(Strict):
+    name: str = Field(..., min_length=1, max_length=200)
+    source_language: LanguageCode = "en"
+    target_language: LanguageCode
+    terms: list[GlossaryTermIn] = Field(default_factory=list, max_length=20_000)
+
+
+class GlossaryCreateIn(GlossaryIn):
+    id: GlossaryId
+
+
+class GlossaryTermOut(BaseModel):
+    source: str
+    targets: list[str]
+    do_not_translate: bool
+
+
+class GlossarySummary(BaseModel):
+    id: str
+    name: str
+    source_language: str
+    target_language: str
+    terms: int
+    updated_at: str | None
+
+
+class GlossaryOut(GlossarySummary):
+    entries: list[GlossaryTermOut]
+
+
+class TicketTranslateIn(Strict):
+    target_language: LanguageCode = Field(description="The agent's language.")
+    glossary: GlossaryId | None = None
+
+
+class TicketTextOut(BaseModel):
+    subject: str
+    body: str
+    language: str | None
+
+
+class TicketTranslationOut(BaseModel):
+    ticket_id: str
+    original: TicketTextOut
+    translated: TicketTextOut
+    engine: str
+    compliance: ComplianceOut
+AnswerOut.model_rebuild()

@@ -247,9 +247,10 @@ class Enforcer:
             revised = self.engine.revise(text, out, missing, source, target)
             if not revised:
                 continue
-            new_checks = [self._check(revised, o, "repaired") if not c.ok else c for o, c in zip(occ, checks)]
+            # every term is checked again in the revision: a fix must not cost a term that was right
+            new_checks = [self._check(revised, o, c.status if c.ok else "repaired") for o, c in zip(occ, checks)]
             if sum(c.ok for c in new_checks) > sum(c.ok for c in checks):
-                results[i] = (revised, [c if c.ok else self._check(revised, o, "repaired") for o, c in zip(occ, new_checks)])
+                results[i] = (revised, new_checks)
 
     @staticmethod
     def _check(text: str, occ: Occurrence, status: Status) -> TermCheck:

@@ -144,7 +144,8 @@ class ApertiumSpanish:
                         word = _match_case(generated, surface)
                 elif not readings and surface.isalpha() and not surface.isupper() and n == 0:
                     w = surface
-                    word = w + "s" if w[-1] in "aeiouáéó" else (w[:-1] + "ces" if w[-1] == "z" else w + "es")
+                    # Spanish plural rules; words ending in -s or -x ('coronavirus', 'tórax') do not change
+                    word = w if w[-1] in "sx" else w + "s" if w[-1] in "aeiouáéó" else (w[:-1] + "ces" if w[-1] == "z" else w + "es")
             out.append(word)
         out.append(rest)
         return "".join(out)
