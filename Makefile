@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TORCH_SPEC ?= torch==2.13.0
 TORCH_PIP_ARGS ?=
 
-.PHONY: setup run test bench clean
+.PHONY: setup apertium run test bench clean
 
 $(PY):
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -21,8 +21,21 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) apertium
 	$(KB) models prepare
+
+# Offline English<->Spanish translation (Debian packages); installed with apt-get when missing.
+APERTIUM_PACKAGES := apertium apertium-eng-spa
+apertium:
+	@if command -v apertium >/dev/null 2>&1 && [ -f /usr/share/apertium/modes/eng-spa.mode ]; then :; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "Apertium is missing and apt-get is not available: install $(APERTIUM_PACKAGES) for offline translation" >&2; exit 1; \
+	else \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+		echo "installing $(APERTIUM_PACKAGES) with apt-get"; \
+		$$SUDO apt-get install -y -qq $(APERTIUM_PACKAGES) >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(APERTIUM_PACKAGES) >/dev/null; }; \
+	fi
 
 run: setup
 	$(KB) ingest --sample

@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from kb_service import __version__, languages
-from kb_service.api import answer, articles, health, ingest, search, suggest, tickets, translation, triage
+from kb_service.api import answer, articles, auto_response, health, ingest, search, suggest, tickets, translation, triage
 from kb_service.api.keys import KeyRing, ensure_admin_key, parse_keys
 from kb_service.config import Settings, get_settings
 from kb_service.knowledge import KnowledgeBase
@@ -78,6 +78,6 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     async def _language(_: Request, exc: languages.UnsupportedLanguage) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": str(exc), "supported": sorted(languages.SUPPORTED)})
 
-    for module in (health, search, answer, suggest, articles, ingest, triage, tickets, translation):
+    for module in (health, search, answer, suggest, articles, ingest, triage, tickets, translation, auto_response):
         app.include_router(module.router)
     return app

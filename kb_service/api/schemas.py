@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -259,6 +259,7 @@ class TicketOut(BaseModel):
     first_response_at: str | None
     updated_at: str
     indexed: bool = Field(description="True when the ticket is resolved and searchable as knowledge.")
+    auto_response: dict[str, Any] | None = Field(None, description="The auto-response sent (state, article, reply) and the customer's follow-ups.")
 
 
 class TicketList(BaseModel):
@@ -392,3 +393,69 @@ class TicketTranslationOut(BaseModel):
     engine: str
     compliance: ComplianceOut
 AnswerOut.model_rebuild()
+
+
+# --- auto-response ------------------------------------------------------------------------------
+class AutoResponseIn(Strict):
+    ticket_id: TicketId | None = Field(None, description="A stored ticket (its status and record are updated); or give subject and body.")
+    subject: str = Field("", max_length=1000)
+    body: str | None = Field(None, min_length=1, max_length=TEXT_MAX)
+    language: LanguageCode | None = Field(None, description="The customer's language; detected when omitted.")
+    customer_name: str | None = Field(None, max_length=100, description="For the greeting.")
+    customer: CustomerIn | None = None
+
+
+class ReplyArticleOut(BaseModel):
+    id: str
+    title: str
+    url: str | None
+    score: float
+    language: str | None
+
+
+class AutoResponseOut(BaseModel):
+    status: Literal["awaiting_customer_confirmation", "needs_agent"]
+    reason: str
+    ticket_id: str | None = None
+    reply: str | None = Field(description="The reply to send; null when an agent must answer.")
+    reply_language: str | None
+    customer_language: str | None
+    article: ReplyArticleOut | None
+    steps: list[str]
+    writer: Literal["template", "claude"] | None = Field(description="Who wrote the reply: the templates (offline) or Claude.")
+    writer_note: str | None = Field(None, description="Why Claude's text was not used, when it was not.")
+    translated: bool
+    translation_engine: str | None
+    compliance: ComplianceOut | None
+    language_note: str | None = Field(None, description="Why the reply is not in the customer's language, when it is not.")
+    words: int = Field(description="Words of the reply besides the steps (at most 150).")
+    suggested: list[HitOut] = Field(description="Articles for the agent, when status is needs_agent.")
+    classification: Classification
+
+
+class FollowupIn(Strict):
+    ticket_id: TicketId | None = Field(None, description="The stored ticket that got the auto-response.")
+    message: str = Field(..., min_length=1, max_length=TEXT_MAX, description="The customer's reply, any language.")
+    language: LanguageCode | None = None
+    agent_language: LanguageCode | None = Field(None, description="Also translate the customer's message for the agent.")
+
+
+class HandoffOut(BaseModel):
+    reason: str
+    note: str
+    team: str | None
+    article: ReplyArticleOut | None
+    reply_sent: str | None
+    customer_message: str
+    customer_language: str | None
+    translated_message: str | None = Field(None, description="The customer's message in agent_language, when asked and covered.")
+
+
+class FollowupOut(BaseModel):
+    outcome: Literal["not_resolved", "resolved", "unclear"]
+    not_resolved_probability: float
+    deciding_sentence: str | None
+    status: Literal["needs_agent", "solved"] = Field(description="needs_agent: a person takes over (also when unclear); solved: the customer confirmed.")
+    ticket_id: str | None
+    ticket_status: str | None
+    handoff: HandoffOut | None

@@ -30,6 +30,7 @@ def _out(rec: TicketRecord, kb: KnowledgeBase) -> TicketOut:
         id=rec.id, subject=rec.subject, body=rec.body, channel=rec.channel, customer_id=rec.customer_id,
         created=rec.created, status=rec.status, language=rec.language, labels=rec.labels, predicted=rec.predicted,
         resolution=rec.resolution, first_response_at=rec.first_response_at, updated_at=rec.updated_at,
+        auto_response=rec.auto_response,
         indexed=kb.store.get(f"ticket:{rec.id}") is not None,
     )
 

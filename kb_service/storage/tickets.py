@@ -90,6 +90,8 @@ class TicketRecord:
     resolution: str | None = None  # redacted
     first_response_at: str | None = None
     updated_at: str = field(default_factory=now_iso)
+    # the auto-response sent and what the customer said to it (state, article, reply, follow-ups)
+    auto_response: dict[str, Any] | None = None
 
     @property
     def text(self) -> str:

@@ -29,6 +29,7 @@ _SPAN = re.compile(r'<span id="t(\d+)">(.*?)</span>', re.S)
 _TAGS = re.compile(r"</?[a-zA-Z][^>]*>")
 _LIST_PREFIX = re.compile(r"^(\s*(?:\d+[.)]|[-*•>])\s+|\s+)")
 _PLACEHOLDER = "ZXQ{}QXZ"
+_NOUN_CAPITALS = {"de", "lb"}  # languages that write every noun with a capital
 
 
 @dataclass
@@ -73,17 +74,17 @@ def _is_capitalized(word: str) -> bool:
     return len(word) > 1 and word[0].isupper() and word[1:].islower()
 
 
-def fit_case(target: str, occ: Occurrence, sentence_start: bool) -> str:
-    """The approved term in the case its place needs: a glossary's capitalised entry ('Severe Acute
-    Respiratory Syndrome', 'Bronquitis aguda') written in lower case mid-sentence when the source
-    wrote it so; capitalised at the start of a sentence; acronyms untouched."""
+def fit_case(target: str, occ: Occurrence, sentence_start: bool, language: str = "") -> str:
+    """The approved term in the case its place needs: capitalised where the source capitalised the
+    word ('Settings', a menu label) or a sentence starts; a glossary's capitalised entry ('Bronquitis
+    aguda', 'Severe Acute Respiratory Syndrome') in lower case where the source wrote the term in lower
+    case, except in languages that capitalise nouns (German); acronyms untouched."""
     words = target.split(" ")
-    source_lower = occ.text == occ.text.lower()
-    if source_lower or (occ.entry.source[:1].islower() and _is_capitalized(words[0])):
-        first_only = not source_lower
-        for i, w in enumerate(words):
-            if _is_capitalized(w) and (not first_only or i == 0):
-                words[i] = w.lower()
+    first = occ.text.split(" ")[0]
+    if _is_capitalized(first) or (len(first) == 1 and first.isupper()):
+        sentence_start = True
+    elif occ.text == occ.text.lower() and language.split("-")[0] not in _NOUN_CAPITALS:
+        words = [w.lower() if _is_capitalized(w) else w for w in words]
     out = " ".join(words)
     if sentence_start and out[:1].islower():
         out = out[:1].upper() + out[1:]
@@ -94,14 +95,17 @@ def _required(occ: Occurrence) -> list[str]:
     return list(occ.entry.targets) if occ.entry.targets else [occ.text]
 
 
-def _complies(text: str, occ: Occurrence) -> str | None:
-    """The approved rendering found in `text`, or None."""
+def _complies(text: str, occ: Occurrence, morphology: Morphology | None = None) -> str | None:
+    """The approved rendering found in `text` (a plural source may have the term's plural), or None."""
     if occ.entry.do_not_translate:
         flags = 0 if is_acronym(occ.text) else re.IGNORECASE
         m = re.search(r"(?<!\w)" + re.escape(occ.text) + r"(?!\w)", text, flags) or re.search(
             r"(?<!\w)" + re.escape(occ.entry.source) + r"(?!\w)", text, flags)
         return m.group(0) if m else None
-    for t in occ.entry.targets:
+    forms = list(occ.entry.targets)
+    if occ.plural and morphology is not None:
+        forms += [morphology.pluralize(t) for t in occ.entry.targets]
+    for t in forms:
         m = target_pattern(t).search(text)
         if m:
             return m.group(0)
@@ -154,7 +158,7 @@ class Enforcer:
         results: list[tuple[str, list[TermCheck]]] = []
         retry: list[int] = []
         for i, (out, (text, occ)) in enumerate(zip(outs, lines)):
-            final, checks = self._replace(out, occ)
+            final, checks = self._replace(out, occ, target)
             results.append((final, checks))
             if any(c.status == "violated" for c in checks):
                 retry.append(i)
@@ -163,7 +167,7 @@ class Enforcer:
         return results
 
     # -- step 2: replace what is inside the spans -------------------------------------------------
-    def _replace(self, out: str, occurrences: list[Occurrence]) -> tuple[str, list[TermCheck]]:
+    def _replace(self, out: str, occurrences: list[Occurrence], language: str) -> tuple[str, list[TermCheck]]:
         regions: dict[int, list[int]] = defaultdict(lambda: [10**9, -1])
         for m in _SPAN.finditer(out):
             r = regions[int(m.group(1))]
@@ -177,7 +181,7 @@ class Enforcer:
             inner = _plain(out[s:e]).strip()
             before = _plain(out[:s])
             at_start = not before.strip() or before.rstrip()[-1:] in ".!?:;¡¿\"«“("
-            new, status = self._render(occ, inner, at_start)
+            new, status = self._render(occ, inner, at_start, language)
             head = out[:s]
             if status == "enforced" and not occ.entry.do_not_translate:
                 head = self.morphology.agree(head, new) if not _TAGS.search(head[-40:]) else head
@@ -186,23 +190,24 @@ class Enforcer:
         final = " ".join(_plain(out).split())
         checks = []
         for k, occ in enumerate(occurrences):
-            if k in replaced and _complies(final, occ):
+            if k in replaced and _complies(final, occ, self.morphology):
                 checks.append(self._check(final, occ, replaced[k][1]))
             else:
                 checks.append(self._check(final, occ, "kept"))
         return final, checks
 
-    def _render(self, occ: Occurrence, engine_text: str, sentence_start: bool) -> tuple[str, Status]:
+    def _render(self, occ: Occurrence, engine_text: str, sentence_start: bool, language: str) -> tuple[str, Status]:
         if occ.entry.do_not_translate:
             return occ.text, "kept" if engine_text == occ.text else "enforced"
-        for t in occ.entry.targets:  # the engine chose an approved term already: keep its inflection
-            forms = {t.lower(), self.morphology.pluralize(t).lower()}
-            if " ".join(engine_text.lower().split()) in forms:
-                return engine_text, "kept"
+        written = " ".join(engine_text.split())
+        if written.lower() != occ.text.lower():  # an engine that left the source word did not translate it
+            for t in occ.entry.targets:  # the engine chose an approved term already: keep its inflection
+                if target_pattern(t).fullmatch(written):
+                    return written, "kept"
         best = max(occ.entry.targets, key=lambda t: (
             sum(any(target_present(t, n) for n in e.targets) for e in occ.nested if e.targets), _similar(t, engine_text)))
         term = self.morphology.pluralize(best) if occ.plural else best
-        return fit_case(term, occ, sentence_start), "enforced"
+        return fit_case(term, occ, sentence_start, language), "enforced"
 
     # -- step 3: what the spans lost ----------------------------------------------------------------
     def _placeholder_pass(self, retry: list[int], lines: list[tuple[str, list[Occurrence]]],
@@ -225,10 +230,10 @@ class Enforcer:
                 at = out.index(token)
                 before = _plain(out[:at])
                 at_start = not before.strip() or before.rstrip()[-1:] in ".!?:;¡¿\"«“("
-                new, _ = self._render(o, "", at_start)
+                new, _ = self._render(o, "", at_start, target)
                 head = self.morphology.agree(out[:at], new)
                 out = head + html.escape(new, quote=False) + out[at + len(token):]
-            final, checks = self._replace(out, occ)
+            final, checks = self._replace(out, occ, target)
             before_ok = sum(c.ok for c in first_pass[1])
             if sum(c.ok for c in checks) > before_ok:
                 results[i] = (final, [c if c.ok and first_pass[1][k].ok else
@@ -252,11 +257,15 @@ class Enforcer:
             if sum(c.ok for c in new_checks) > sum(c.ok for c in checks):
                 results[i] = (revised, new_checks)
 
-    @staticmethod
-    def _check(text: str, occ: Occurrence, status: Status) -> TermCheck:
-        found = _complies(text, occ)
-        return TermCheck(occ.entry.source, occ.text, _required(occ), occ.entry.do_not_translate, found,
-                         status if found else "violated")
+    def _check(self, text: str, occ: Occurrence, status: Status) -> TermCheck:
+        return check_term(text, occ, status, self.morphology)
+
+
+def check_term(text: str, occ: Occurrence, status: Status, morphology: Morphology | None = None) -> TermCheck:
+    """One term's line of the compliance report: `status` when the output complies, else violated."""
+    found = _complies(text, occ, morphology)
+    return TermCheck(occ.entry.source, occ.text, _required(occ), occ.entry.do_not_translate, found,
+                     status if found else "violated")
 
 
 def _markup(text: str, occurrences: list[Occurrence], placeholders: set[int] = frozenset()) -> str:  # type: ignore[assignment]
@@ -274,9 +283,9 @@ def _prompt_terms(occurrences: list[Occurrence]) -> list[tuple[str, str]]:
     return [(o.text, o.entry.targets[0] if o.entry.targets else o.text) for o in occurrences]
 
 
-def compliance(text: str, output: str, glossary: Glossary) -> list[TermCheck]:
+def compliance(text: str, output: str, glossary: Glossary, morphology: Morphology | None = None) -> list[TermCheck]:
     """The report for an output made without enforcement (or by anyone): which terms comply."""
-    return [Enforcer._check(output, occ, "kept") for occ in glossary.find(text)]
+    return [check_term(output, occ, "kept", morphology) for occ in glossary.find(text)]
 
 
 __all__ = ["Enforcer", "TermCheck", "Translated", "compliance", "fit_case", "target_present"]

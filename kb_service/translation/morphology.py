@@ -145,7 +145,9 @@ class ApertiumSpanish:
                 elif not readings and surface.isalpha() and not surface.isupper() and n == 0:
                     w = surface
                     # Spanish plural rules; words ending in -s or -x ('coronavirus', 'tórax') do not change
-                    word = w if w[-1] in "sx" else w + "s" if w[-1] in "aeiouáéó" else (w[:-1] + "ces" if w[-1] == "z" else w + "es")
+                    # (and loanwords ending in other consonants take -s: 'kit' -> 'kits', 'chat' -> 'chats')
+                    word = (w if w[-1] in "sx" else w + "s" if w[-1] in "aeiouáéó" else w[:-1] + "ces" if w[-1] == "z"
+                            else w + "es" if w[-1] in "lrndj" else w + "s")
             out.append(word)
         out.append(rest)
         return "".join(out)
