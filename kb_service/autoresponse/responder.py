@@ -133,17 +133,17 @@ class AutoResponder:
     def respond(self, ticket: TicketInput, customer_name: str | None = None, tier: str | None = None) -> AutoResponse:
         triage = self.kb.triage
         classification, vector = triage._classify(ticket, tier)
-        language = ticket.language or classification.language.value
+        language = ticket.language or classification.language.value or self.kb.translator.detect(ticket.text)
         filters = SearchFilters(source="article")
         hits = self.kb.searcher.search(ticket.text, 3, filters, language, vector=vector).hits
         threshold = self.settings.auto_response_min_score
         human = [s.signal for s in classification.signals if s.signal in HUMAN_SIGNALS]
         reason: str | None = None
-        if not hits or hits[0].score < threshold:
+        if human:
+            reason = f"the ticket carries {', '.join(sorted(set(human)))} language; a person should answer"
+        elif not hits or hits[0].score < threshold:
             best = f"{hits[0].score:.3f}" if hits else "none"
             reason = f"no article resolves it with high confidence (best score {best}, threshold {threshold})"
-        elif human:
-            reason = f"the ticket carries {', '.join(sorted(set(human)))} language; a person should answer"
         if reason is not None:
             return AutoResponse("needs_agent", reason, classification, language, suggested=hits)
         best = hits[0]

@@ -17,6 +17,7 @@ from kb_service import languages
 class Detection:
     language: str | None  # a supported BCP 47 code, or None when unsure / unsupported
     confidence: float
+    guess: str | None = None  # the most likely supported language even when unsure (for callers that must pick one)
 
 
 class LanguageDetector(Protocol):
@@ -48,7 +49,7 @@ class FastTextDetector:
         best = self._detect(flat, model="lite", k=1)[0]
         code = _to_supported(best["lang"])
         score = float(best["score"])
-        return Detection(code if score >= self._min else None, score)
+        return Detection(code if score >= self._min else None, score, code)
 
 
 class LangdetectDetector:
@@ -66,7 +67,8 @@ class LangdetectDetector:
             best = detect_langs(text)[0]
         except LangDetectException:
             return Detection(None, 0.0)
-        return Detection(_to_supported(best.lang), float(best.prob))
+        code = _to_supported(best.lang)
+        return Detection(code, float(best.prob), code)
 
 
 def default_detector() -> LanguageDetector:

@@ -105,10 +105,12 @@ def _complies(text: str, occ: Occurrence, morphology: Morphology | None = None) 
     forms = list(occ.entry.targets)
     if occ.plural and morphology is not None:
         forms += [morphology.pluralize(t) for t in occ.entry.targets]
+    source_forms = {occ.text.lower(), occ.entry.source.lower()}
     for t in forms:
-        m = target_pattern(t).search(text)
-        if m:
-            return m.group(0)
+        for m in target_pattern(t).finditer(text):
+            # the inflection allowance must not take the untranslated source word ('pandemic' for 'pandemia')
+            if m.group(0).lower() not in source_forms or t.lower() in source_forms:
+                return m.group(0)
     return None
 
 
@@ -184,7 +186,7 @@ class Enforcer:
             new, status = self._render(occ, inner, at_start, language)
             head = out[:s]
             if status == "enforced" and not occ.entry.do_not_translate:
-                head = self.morphology.agree(head, new) if not _TAGS.search(head[-40:]) else head
+                head = self.morphology.agree(head, new)
             out = head + html.escape(new, quote=False) + out[e:]
             replaced[k] = (new, status)
         final = " ".join(_plain(out).split())

