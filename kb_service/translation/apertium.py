@@ -1,8 +1,9 @@
 """Apertium: rule-based, offline machine translation from Debian's packages (`apertium` with a
 language-pair package such as `apertium-eng-spa`).
 
-The whole batch goes through one `apertium -f html` pipeline, one `<p>` per segment (932 segments
-translate in under a second). HTML mode matters: Apertium carries markup through its pipeline as
+The whole batch goes through one pass of the pair's `-f html` pipeline, one `<p>` per segment (932
+segments translate in under a second). The pipeline is kept running in null-flush mode (`pipe.py`):
+a sentence takes about 12 ms instead of the 185 ms of starting `apertium` for each call. HTML mode matters: Apertium carries markup through its pipeline as
 word-bound blanks, so a `<span>` around a glossary term stays around that term's translation even
 when transfer rules reorder words ("Acme Cloud" -> "Nube del Acmé" keeps the span on both nouns).
 """
@@ -13,10 +14,12 @@ import html
 import re
 import shutil
 import subprocess
+import threading
 from functools import cached_property
 from pathlib import Path
 
 from kb_service.translation.engines import Segment, TranslationUnavailable, Violation, base
+from kb_service.translation.pipe import NullFlushPipe, PipeError
 
 # Apertium names languages by ISO 639-3 (sometimes 639-1); the service by BCP 47.
 _ISO3 = {
@@ -35,6 +38,8 @@ class ApertiumEngine:
         self.binary = binary or shutil.which("apertium")
         self.modes_dirs = modes_dirs
         self.timeout = timeout
+        self._pipes: dict[str, NullFlushPipe | None] = {}
+        self._pipes_lock = threading.Lock()
 
     @cached_property
     def _modes(self) -> dict[tuple[str, str], str]:
@@ -80,21 +85,69 @@ class ApertiumEngine:
                     return Path(m.group(1))
         return None
 
-    def translate(self, segments: list[Segment], source: str, target: str, marked: bool) -> list[str]:
-        if not segments:
-            return []
-        mode = self.mode(source, target)
-        body = "".join(f"<p>{s.text if marked else html.escape(s.text, quote=False)}</p>\n" for s in segments)
+    _shared: "ApertiumEngine | None" = None
+    _shared_lock = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> "ApertiumEngine":
+        """One engine (and one running pipeline per pair) for the whole process."""
+        with cls._shared_lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
+    def _pipe(self, mode: str) -> NullFlushPipe | None:
+        """The pair's pipeline, kept running in null-flush mode; Transfuse (`tf-extract`, `tf-inject`,
+        installed with Apertium, what `apertium -f html` itself uses) turns the HTML into a stream of
+        word-bound blanks and back per request. None when the tools for that are missing."""
+        with self._pipes_lock:
+            if mode not in self._pipes:
+                pipe = None
+                wblank = shutil.which("apertium-wblank-mode")
+                mode_file = next((d / f"{mode}.mode" for d in self.modes_dirs if (d / f"{mode}.mode").is_file()), None)
+                if wblank and mode_file and shutil.which("tf-extract") and shutil.which("tf-inject"):
+                    script = subprocess.run([wblank, "-z", str(mode_file)], capture_output=True, text=True, check=False)
+                    if script.returncode == 0 and script.stdout.strip():
+                        # $1: the generator's option (-n: no marks on unknown words), $2: the tagger's (none)
+                        pipe = NullFlushPipe(["bash", "-c", script.stdout.strip(), "bash", "-n", ""], self.timeout)
+                self._pipes[mode] = pipe
+            return self._pipes[mode]
+
+    def _run(self, mode: str, body: str) -> str:
+        pipe = self._pipe(mode)
+        if pipe is None:  # no null-flush tools: the whole pipeline per call
+            return self._tool([str(self.binary), "-u", "-f", "html", mode], body)
+        extracted = self._tool(["tf-extract", "-f", "html"], body)
+        if not extracted.endswith("\0"):
+            extracted += "\0"
         try:
-            proc = subprocess.run(
-                [str(self.binary), "-u", "-f", "html", mode], input=body, capture_output=True, text=True,
-                timeout=self.timeout, check=False,
-            )
+            middle = pipe.exchange(extracted.encode("utf-8")).decode("utf-8")
+        except PipeError as exc:
+            raise TranslationUnavailable(f"Apertium failed: {exc}") from exc
+        return self._tool(["tf-inject"], middle)
+
+    def _tool(self, argv: list[str], text: str) -> str:
+        try:
+            proc = subprocess.run(argv, input=text, capture_output=True, text=True, timeout=self.timeout, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise TranslationUnavailable(f"Apertium failed: {exc}") from exc
         if proc.returncode != 0:
             raise TranslationUnavailable(f"Apertium failed: {proc.stderr.strip()[:300]}")
-        out = _PARA.findall(proc.stdout)
+        return proc.stdout
+
+    def close(self) -> None:
+        with self._pipes_lock:
+            for pipe in self._pipes.values():
+                if pipe is not None:
+                    pipe.close()
+            self._pipes.clear()
+
+    def translate(self, segments: list[Segment], source: str, target: str, marked: bool) -> list[str]:
+        if not segments:
+            return []
+        mode = self.mode(source, target)
+        body = "".join(f"<p>{(s.text if marked else html.escape(s.text, quote=False)).replace(chr(0), '')}</p>\n" for s in segments)
+        out = _PARA.findall(self._run(mode, body))
         if len(out) != len(segments):
             raise TranslationUnavailable(f"Apertium returned {len(out)} segments for {len(segments)}")
         out = [o.strip() for o in out]

@@ -61,7 +61,7 @@ def build_engines(settings: Settings) -> list[TranslationEngine]:
             if client is not None:
                 engines.append(ClaudeEngine(client))
         elif name == "apertium":
-            apertium = ApertiumEngine()
+            apertium = ApertiumEngine.shared()
             if apertium.available:
                 engines.append(apertium)
         else:
