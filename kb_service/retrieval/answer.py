@@ -2,8 +2,10 @@
 a confidence, and an honest hand-off when the knowledge base does not answer.
 
 The answer is extractive: the best-matching section of the best article (its numbered
-steps kept whole), never words that are not in the KB. (A Claude generator that rewrites
-it from the same passages is planned with the translation work; it does not exist yet.)
+steps kept whole), never words that are not in the KB. `/v1/answer` then translates it into the
+question's language when an engine covers the pair (glossary-enforced, `kb_service/translation/`).
+Answers are not rewritten by a generator; Claude writes only auto-responses, checked against the
+article (`kb_service/autoresponse/`).
 """
 
 from __future__ import annotations
