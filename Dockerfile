@@ -2,7 +2,7 @@ FROM python:3.11-slim
 WORKDIR /app
 ENV PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1
 # offline English<->Spanish translation (Claude covers every pair when KB_ANTHROPIC_API_KEY is set)
-RUN apt-get update && apt-get install -y --no-install-recommends apertium apertium-eng-spa \
+RUN apt-get update && apt-get install -y --no-install-recommends apertium apertium-eng-spa transfuse \
     && rm -rf /var/lib/apt/lists/*
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 COPY pyproject.toml README.md ./

@@ -24,10 +24,11 @@ $(STAMP): pyproject.toml | $(PY)
 setup: $(STAMP) apertium
 	$(KB) models prepare
 
-# Offline English<->Spanish translation (Debian packages); installed with apt-get when missing.
-APERTIUM_PACKAGES := apertium apertium-eng-spa
+# Offline English<->Spanish translation (Debian packages; transfuse keeps markup on the words it
+# belongs to, which glossary enforcement relies on); installed with apt-get when missing.
+APERTIUM_PACKAGES := apertium apertium-eng-spa transfuse
 apertium:
-	@if command -v apertium >/dev/null 2>&1 && [ -f /usr/share/apertium/modes/eng-spa.mode ]; then :; \
+	@if command -v apertium >/dev/null 2>&1 && command -v tf-extract >/dev/null 2>&1 && [ -f /usr/share/apertium/modes/eng-spa.mode ]; then :; \
 	elif ! command -v apt-get >/dev/null 2>&1; then \
 		echo "Apertium is missing and apt-get is not available: install $(APERTIUM_PACKAGES) for offline translation" >&2; exit 1; \
 	else \
