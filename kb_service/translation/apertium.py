@@ -11,6 +11,7 @@ when transfer rules reorder words ("Acme Cloud" -> "Nube del Acmé" keeps the sp
 from __future__ import annotations
 
 import html
+import logging
 import re
 import shutil
 import subprocess
@@ -29,6 +30,7 @@ _ISO3 = {
 }
 MODES_DIRS = (Path("/usr/share/apertium/modes"), Path("/usr/local/share/apertium/modes"))
 _PARA = re.compile(r"<p>(.*?)</p>", re.S)
+log = logging.getLogger(__name__)
 
 
 class ApertiumEngine:
@@ -110,6 +112,9 @@ class ApertiumEngine:
                     if script.returncode == 0 and script.stdout.strip():
                         # $1: the generator's option (-n: no marks on unknown words), $2: the tagger's (none)
                         pipe = NullFlushPipe(["bash", "-c", script.stdout.strip(), "bash", "-n", ""], self.timeout)
+                if pipe is None:
+                    log.warning("Transfuse (tf-extract) or apertium-wblank-mode is missing: Apertium starts for every "
+                                "call, and without Transfuse glossary spans can land on the wrong word; install transfuse")
                 self._pipes[mode] = pipe
             return self._pipes[mode]
 
