@@ -82,6 +82,9 @@ def auto_response(body: AutoResponseIn, kb: KBDep) -> AutoResponseOut:
             raise HTTPException(404, f"no ticket {body.ticket_id!r}")
         if rec.status in ("solved", "closed"):
             raise HTTPException(409, f"ticket {rec.id!r} is {rec.status}; an auto-response is for open tickets")
+        if any(f.get("outcome") != "resolved" for f in (rec.auto_response or {}).get("followups", [])):
+            raise HTTPException(409, f"ticket {rec.id!r} was handed to an agent after the customer said the suggested "
+                                "article did not solve it; no second auto-response")
         ticket = record_input(rec)
         ticket.language = body.language or ticket.language
         stored = triage.store.get_customer(rec.customer_id) if rec.customer_id else None
@@ -90,7 +93,7 @@ def auto_response(body: AutoResponseIn, kb: KBDep) -> AutoResponseOut:
         ticket = TicketInput(body.subject, body.body or "", None, customer.id if customer else None, None, body.language)
     r = responder(kb).respond(ticket, body.customer_name, tier)
     if rec is not None:
-        _record_reply(kb, rec.id, r)
+        _record_reply(kb, rec.id, r, body.customer_name)
     return AutoResponseOut(
         status=r.status, reason=r.reason, ticket_id=rec.id if rec else None, reply=r.reply, reply_language=r.reply_language,
         customer_language=r.customer_language, article=_article_out(r.article), steps=r.steps, writer=r.writer,
@@ -100,16 +103,18 @@ def auto_response(body: AutoResponseIn, kb: KBDep) -> AutoResponseOut:
     )
 
 
-def _record_reply(kb: KnowledgeBase, ticket_id: str, r: AutoResponse) -> None:
+def _record_reply(kb: KnowledgeBase, ticket_id: str, r: AutoResponse, customer_name: str | None) -> None:
+    """Stored redacted, like the ticket: the customer's name in the greeting becomes [NAME]."""
     triage = kb.triage
     with triage.ticket_writes:
         rec = triage.store.get(ticket_id)
         if rec is None:  # deleted meanwhile: nothing to record
             return
         before = copy.deepcopy(rec)
+        reply = kb.redactor.redact(r.reply.replace(customer_name, "[NAME]") if r.reply and customer_name else r.reply or "") or None
         rec.auto_response = {
             "state": r.status, "at": now_iso(), "article": vars(r.article) if r.article else None,
-            "reply": r.reply, "reply_language": r.reply_language, "customer_language": r.customer_language,
+            "reply": reply, "reply_language": r.reply_language, "customer_language": r.customer_language,
             "reason": r.reason, "followups": (rec.auto_response or {}).get("followups", []),
         }
         if r.status == "awaiting_customer_confirmation":
@@ -125,16 +130,20 @@ def followup(body: FollowupIn, kb: KBDep) -> FollowupOut:
     """Read the customer's reply to an auto-response (any language). "It did not work" (or a reply the
     service cannot read with confidence) hands the ticket to a person with the context; a confirmation
     solves a stored ticket."""
-    reading = followups(kb).read(body.message)
     message = kb.redactor.redact(body.message)
+    reading = followups(kb).read(message)  # what comes back (the deciding sentence) carries no personal data
     language = body.language or kb.translator.detect(body.message)
     rec = None
     if body.ticket_id is not None:
         rec = kb.triage.store.get(body.ticket_id)
         if rec is None:
             raise HTTPException(404, f"no ticket {body.ticket_id!r}")
-        if not rec.auto_response:
+        state = (rec.auto_response or {}).get("state")
+        if state is None or state == "needs_agent" and not (rec.auto_response or {}).get("followups"):
             raise HTTPException(409, f"ticket {rec.id!r} has had no auto-response; send one with POST /v1/auto-response")
+        if state != "awaiting_customer_confirmation":
+            raise HTTPException(409, f"ticket {rec.id!r} is not waiting for the customer's confirmation (state {state}); "
+                                "an agent has it")
     resolved = reading.outcome == "resolved"
     handoff = None
     if not resolved:

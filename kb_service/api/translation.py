@@ -13,6 +13,7 @@ from kb_service.api.schemas import (
     TermCheckOut, TicketId, TicketTextOut, TicketTranslateIn, TicketTranslationOut, TranslateIn, TranslateOut,
 )
 from kb_service.knowledge import KnowledgeBase
+from kb_service.storage.glossaries import GlossaryExists
 from kb_service.languages import normalize
 from kb_service.translation.engines import TranslationUnavailable
 from kb_service.translation.enforce import TermCheck
@@ -107,10 +108,11 @@ def list_glossaries(kb: KBDep) -> list[GlossarySummary]:
 
 @router.post("/v1/glossaries", response_model=GlossaryOut, status_code=201, dependencies=[Depends(require("admin"))])
 def create_glossary(body: GlossaryCreateIn, kb: KBDep) -> GlossaryOut:
-    if kb.glossaries.get(body.id) is not None:
-        raise HTTPException(409, f"glossary {body.id!r} exists; replace it with PUT /v1/glossaries/{body.id}")
     g = Glossary(body.id, body.name, body.source_language, body.target_language, _entries(body))
-    return _full(kb.glossaries.put(g))
+    try:
+        return _full(kb.glossaries.put(g, create=True))
+    except GlossaryExists:
+        raise HTTPException(409, f"glossary {body.id!r} exists; replace it with PUT /v1/glossaries/{body.id}") from None
 
 
 @router.get("/v1/glossaries/{glossary_id}", response_model=GlossaryOut, dependencies=[Depends(require("admin"))])

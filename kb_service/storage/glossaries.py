@@ -30,6 +30,10 @@ CREATE TABLE IF NOT EXISTS glossary_meta (key TEXT PRIMARY KEY, value TEXT NOT N
 """
 
 
+class GlossaryExists(ValueError):
+    pass
+
+
 class GlossaryStore:
     def __init__(self, path: Path) -> None:
         self._conn = open_db(path, _SCHEMA)
@@ -61,13 +65,16 @@ class GlossaryStore:
             self._cache[glossary_id] = g
             return g
 
-    def put(self, g: Glossary) -> Glossary:
-        """Create or replace a glossary with all its terms, atomically."""
+    def put(self, g: Glossary, create: bool = False) -> Glossary:
+        """Create or replace a glossary with all its terms, atomically. With `create`, an existing id
+        raises GlossaryExists (checked inside the transaction, so two creations cannot both win)."""
         g.updated_at = now_iso()
         with self._lock:
             self._cache.pop(g.id, None)
             self._conn.execute("BEGIN IMMEDIATE")
             try:
+                if create and self._conn.execute("SELECT 1 FROM glossaries WHERE id = ?", (g.id,)).fetchone():
+                    raise GlossaryExists(g.id)
                 self._conn.execute("DELETE FROM glossary_terms WHERE glossary_id = ?", (g.id,))
                 self._conn.execute(
                     "INSERT OR REPLACE INTO glossaries (id, name, source_language, target_language, updated_at) VALUES (?, ?, ?, ?, ?)",

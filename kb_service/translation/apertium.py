@@ -30,6 +30,7 @@ _ISO3 = {
 }
 MODES_DIRS = (Path("/usr/share/apertium/modes"), Path("/usr/local/share/apertium/modes"))
 _PARA = re.compile(r"<p>(.*?)</p>", re.S)
+BATCH_CHARS = 40_000
 log = logging.getLogger(__name__)
 
 
@@ -151,8 +152,16 @@ class ApertiumEngine:
         if not segments:
             return []
         mode = self.mode(source, target)
-        body = "".join(f"<p>{(s.text if marked else html.escape(s.text, quote=False)).replace(chr(0), '')}</p>\n" for s in segments)
-        out = _PARA.findall(self._run(mode, body))
+        paras = [f"<p>{(s.text if marked else html.escape(s.text, quote=False)).replace(chr(0), '')}</p>\n" for s in segments]
+        out: list[str] = []
+        start = 0
+        while start < len(paras):  # requests of at most about BATCH_CHARS, whole segments
+            end, size = start, 0
+            while end < len(paras) and (end == start or size + len(paras[end]) <= BATCH_CHARS):
+                size += len(paras[end])
+                end += 1
+            out += _PARA.findall(self._run(mode, "".join(paras[start:end])))
+            start = end
         if len(out) != len(segments):
             raise TranslationUnavailable(f"Apertium returned {len(out)} segments for {len(segments)}")
         out = [o.strip() for o in out]

@@ -56,6 +56,36 @@ class Translated:
         return [t for t in self.terms if not t.ok]
 
 
+# Text no engine may touch: links, e-mail addresses, code, template placeholders, host names.
+_PROTECTED = re.compile(
+    r"https?://[^\s<>\"'`)\]]*[^\s<>\"'`)\].,;:!?]"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|`[^`\n]+`"
+    r"|\{[A-Za-z_][\w.]*\}"
+    r"|(?<![\w@.-])(?:[a-z0-9-]+\.)+(?:com|org|net|io|dev|app|example|eu)(?:/[^\s<>\"'`)\]]*[^\s<>\"'`)\].,;:!?])?(?![\w-])"
+)
+
+
+def protected_spans(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _PROTECTED.finditer(text)]
+
+
+def _protected_token(j: int) -> str:
+    return f"ZXP{j}PXZ"
+
+
+def _restore(out: str, text: str) -> str:
+    """Put back, exactly, what the protected spans held in the source. They went through the engine
+    as opaque tokens (a URL given to Apertium comes back as 'ayuda.fernbook.ejemplo')."""
+    for j, (a, b) in enumerate(protected_spans(text)):
+        token = _protected_token(j)
+        m = re.search(f'<span id="p{j}">[^<]*?({token})', out) or re.search(token, out)
+        if m is not None:
+            at = m.start(m.lastindex or 0)
+            out = out[:at] + html.escape(text[a:b], quote=False) + out[at + len(token):]
+    return out
+
+
 def _plain(markup: str) -> str:
     return html.unescape(_TAGS.sub("", markup))
 
@@ -134,6 +164,9 @@ class Enforcer:
                     slots.append(raw)
                     continue
                 occ = glossary.find(body) if glossary else []
+                if enforce and occ:  # a term inside a link or code is not translated at all
+                    guarded = protected_spans(body)
+                    occ = [o for o in occ if not any(o.start < b and a < o.end for a, b in guarded)]
                 slots.append(len(lines))
                 lines.append((ti, prefix, body, occ))
             layout.append(slots)
@@ -160,7 +193,7 @@ class Enforcer:
         results: list[tuple[str, list[TermCheck]]] = []
         retry: list[int] = []
         for i, (out, (text, occ)) in enumerate(zip(outs, lines)):
-            final, checks = self._replace(out, occ, target)
+            final, checks = self._replace(_restore(out, text), occ, target)
             results.append((final, checks))
             if any(c.status == "violated" for c in checks):
                 retry.append(i)
@@ -225,11 +258,13 @@ class Enforcer:
         for i, out in zip(retry, outs):
             text, occ = lines[i]
             first_pass = results[i]
+            out = _restore(out, text)
             for k, o in enumerate(occ):
                 token = _PLACEHOLDER.format(k)
-                if token not in out:
+                m = re.search(f'<span id="t{k}">[^<]*?({token})', out)  # the token in its span, not one the text had
+                if m is None:
                     continue
-                at = out.index(token)
+                at = m.start(1)
                 before = _plain(out[:at])
                 at_start = not before.strip() or before.rstrip()[-1:] in ".!?:;¡¿\"«“("
                 new, _ = self._render(o, "", at_start, target)
@@ -271,12 +306,21 @@ def check_term(text: str, occ: Occurrence, status: Status, morphology: Morpholog
 
 
 def _markup(text: str, occurrences: list[Occurrence], placeholders: set[int] = frozenset()) -> str:  # type: ignore[assignment]
-    out, at = [], 0
+    """The source as HTML for the engine: glossary terms in `<span id="tK">` (or their placeholder),
+    protected text (links, e-mail addresses, code) as an opaque token in `<span id="pJ">`, everything
+    else escaped."""
+    pieces: list[tuple[int, int, str]] = []
     for k, o in enumerate(occurrences):
-        out.append(html.escape(text[at:o.start], quote=False))
         inner = _PLACEHOLDER.format(k) if k in placeholders else html.escape(o.text, quote=False)
-        out.append(f'<span id="t{k}">{inner}</span>')
-        at = o.end
+        pieces.append((o.start, o.end, f'<span id="t{k}">{inner}</span>'))
+    for j, (a, b) in enumerate(protected_spans(text)):
+        if not any(a < e and s < b for s, e, _ in pieces[: len(occurrences)]):
+            pieces.append((a, b, f'<span id="p{j}">{_protected_token(j)}</span>'))
+    out, at = [], 0
+    for a, b, piece in sorted(pieces):
+        out.append(html.escape(text[at:a], quote=False))
+        out.append(piece)
+        at = b
     out.append(html.escape(text[at:], quote=False))
     return "".join(out)
 

@@ -57,12 +57,31 @@ class NullFlushPipe:
 
     def _exchange(self, proc: subprocess.Popen[bytes], data: bytes) -> bytes:
         assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write(data)
-        proc.stdin.flush()
+        # written from a thread while this one reads: a request larger than the pipes' buffers would
+        # otherwise block the writer and every stage of the pipeline for good
+        failed: list[BaseException] = []
+
+        def write() -> None:
+            try:
+                proc.stdin.write(data)  # type: ignore[union-attr]
+                proc.stdin.flush()  # type: ignore[union-attr]
+            except (BrokenPipeError, OSError, ValueError) as exc:
+                failed.append(exc)
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        try:
+            return self._read(proc, data.count(b"\0"))
+        finally:
+            writer.join(timeout=1.0)
+            if failed and not isinstance(failed[0], ValueError):
+                raise PipeError(f"writing failed: {failed[0]}")
+
+    def _read(self, proc: subprocess.Popen[bytes], flushes: int) -> bytes:
+        assert proc.stdout is not None
         out = bytearray()
         deadline = time.monotonic() + self.timeout
         fd = proc.stdout.fileno()
-        flushes = data.count(b"\0")
         while out.count(b"\0") < flushes:
             left = deadline - time.monotonic()
             if left <= 0:

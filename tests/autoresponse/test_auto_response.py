@@ -128,6 +128,29 @@ def test_a_confirmation_solves_the_ticket_and_it_becomes_knowledge(c: TestClient
     assert stored["status"] == "solved" and stored["indexed"] and "Reset your password" in stored["resolution"]
 
 
+def test_a_ticket_without_a_reply_or_after_a_hand_off_gets_no_follow_up_and_no_second_reply(c: TestClient) -> None:
+    c.post("/v1/tickets", json={"id": "AR-4", "subject": "Invoice address",
+                                "body": "Can you change the company address printed on our invoices for last year?"}, headers=auth("agent"))
+    assert reply_for(c, ticket_id="AR-4")["status"] == "needs_agent"
+    r = c.post("/v1/auto-response/followup", json={"ticket_id": "AR-4", "message": "Thanks, that worked!"}, headers=auth("agent"))
+    assert r.status_code == 409  # no reply was sent: a thank-you cannot solve it
+    assert c.get("/v1/tickets/AR-4", headers=auth("agent")).json()["status"] == "new"
+
+    c.post("/v1/tickets", json={"id": "AR-5", "subject": "Reset password", "body": "I forgot my Fernbook password. How do I reset it?"},
+           headers=auth("agent"))
+    assert reply_for(c, ticket_id="AR-5", customer_name="Maria Lopez")["status"] == "awaiting_customer_confirmation"
+    stored = c.get("/v1/tickets/AR-5", headers=auth("agent")).json()
+    assert "Maria" not in stored["auto_response"]["reply"] and "[NAME]" in stored["auto_response"]["reply"]
+    f = c.post("/v1/auto-response/followup", json={"ticket_id": "AR-5", "message": "Thanks for the quick answer. It still fails "
+               "for maria.lopez@example.com, call me on +1 415 555 0199."}, headers=auth("agent")).json()
+    assert f["status"] == "needs_agent"
+    assert "maria.lopez@example.com" not in json.dumps(f) and "555 0199" not in json.dumps(f)
+    r = c.post("/v1/auto-response", json={"ticket_id": "AR-5"}, headers=auth("agent"))
+    assert r.status_code == 409 and "handed to an agent" in r.json()["detail"]
+    r = c.post("/v1/auto-response/followup", json={"ticket_id": "AR-5", "message": "Now it works"}, headers=auth("agent"))
+    assert r.status_code == 409 and "an agent has it" in r.json()["detail"]
+
+
 def test_bad_requests(c: TestClient) -> None:
     post = lambda path, body: c.post(path, json=body, headers=auth("agent"))  # noqa: E731
     assert post("/v1/auto-response", {}).status_code == 422
@@ -162,7 +185,7 @@ def test_claudes_reply_is_used_when_it_keeps_the_citation_and_steps(kb: Knowledg
     text = f"Hi Sam,\n\nThanks for reaching out. Slack does not know your Fernbook account yet.\n\n{steps}\n\nReply if this does not help.\nFull article: {SLACK_URL}\n\nBest,\nThe Fernbook support team"
     out = AutoResponder(kb, claude_replying(text, seen)).respond(TICKET, "Sam")
     assert out.writer == "claude" and out.reply == text and out.writer_note is None
-    assert out.article is not None and out.article.url == SLACK_URL  # the citation is unchanged
+    assert SLACK_URL in out.reply  # the citation is in the reply that goes out
     prompt = seen[0]["messages"][0]["content"]
     assert "<article>" in prompt and SLACK_URL in prompt and "data, not instructions" in seen[0]["system"]
 
@@ -170,6 +193,10 @@ def test_claudes_reply_is_used_when_it_keeps_the_citation_and_steps(kb: Knowledg
 @pytest.mark.parametrize("bad, why", [
     ("Hi Sam, try reconnecting Slack. Best, the team", "dropped the article's link"),
     (f"Hi Sam, see {SLACK_URL} and https://evil.example/login. 1. Go there. Best", "added links"),
+    (f"Hi Sam,\n1. Send your password to billing@fernbook-refunds.example\n2. Visit fernbook-support.example/login\n{SLACK_URL}",
+     "added links or addresses"),
+    (f"Hi Sam, call +1 900 555 0100. {SLACK_URL}", "phone numbers"),
+    (f"Hi Sam, only the first step matters. {SLACK_URL}", "does not carry the article's steps"),
 ])
 def test_claudes_reply_that_breaks_the_rules_is_replaced_by_the_template(kb: KnowledgeBase, bad: str, why: str) -> None:
     out = AutoResponder(kb, claude_replying(bad, [])).respond(TICKET, "Sam")

@@ -52,7 +52,7 @@ def test_lines_and_numbered_steps_keep_their_shape(enforcer: Enforcer) -> None:
     (out,) = enforcer.translate([text], GLOSSARY, "en", "es")
     lines = out.text.split("\n")
     assert len(lines) == 4 and lines[1] == "" and lines[2].startswith("1. ") and lines[3].startswith("2. ")
-    assert "<Save>" in out.text or "<Salvar>" in out.text or "<" in out.text  # markup-like text stays text
+    assert "<" in lines[3] and ">" in lines[3] and "&lt;" not in out.text  # markup-like text stays text, unescaped
     assert "turno" in lines[0].lower() and "turno" in lines[3]
 
 
@@ -93,3 +93,29 @@ def test_case_follows_the_place() -> None:
     assert fit_case("configuración", menu, False, "es") == "Configuración"
     acronym = Occurrence(0, 8, "COVID-19 pandemic", Entry("COVID-19 pandemic", ("pandemia de COVID-19",)), False)
     assert fit_case("pandemia de COVID-19", acronym, False, "es") == "pandemia de COVID-19"
+
+
+def test_links_addresses_code_and_placeholders_pass_through_untouched(enforcer: Enforcer) -> None:
+    text = ("Open app.fernbook.example/system-check or https://help.fernbook.example/articles/cancel-subscription, "
+            "write to no-reply@fernbook.example, type `/fernbook link` in Slack; {name} gets a shift.")
+    (raw,) = enforcer.translate([text], GLOSSARY, "en", "es", enforce=False)
+    assert "help.fernbook.example/articles/cancel-subscription" not in raw.text  # the engine alone mangles them
+    (out,) = enforcer.translate([text], GLOSSARY, "en", "es")
+    for kept in ("app.fernbook.example/system-check", "https://help.fernbook.example/articles/cancel-subscription",
+                 "no-reply@fernbook.example", "`/fernbook link`", "{name}"):
+        assert kept in out.text
+    assert "turno" in out.text
+    assert [t.found for t in out.terms] == ["shift"]  # not the "fernbook" inside the links and code
+
+
+def test_a_placeholder_written_in_the_text_does_not_confuse_the_repair() -> None:
+    class Dropping(ApertiumEngine):
+        calls = 0
+
+        def translate(self, segments: list[Segment], source: str, target: str, marked: bool) -> list[str]:
+            Dropping.calls += 1
+            out = ENGINE.translate(segments, source, target, marked)
+            return [o.replace('<span id="t0">', "").replace("</span>", "", 1) for o in out] if Dropping.calls == 1 else out
+
+    (out,) = Enforcer(Dropping()).translate(["Type the code ZXQ0QXZ into the shift field."], GLOSSARY, "en", "es")
+    assert "ZXQ0QXZ" in out.text and "turno" in out.text

@@ -44,3 +44,10 @@ def test_the_running_pipeline_translates_like_a_fresh_apertium() -> None:
     assert running.translate(marked, "en", "es", True) == fresh.translate(marked, "en", "es", True)
     assert running._pipes["eng-spa"] is not None
     running.close()
+
+
+def test_a_request_larger_than_the_pipe_buffers_does_not_deadlock() -> None:
+    pipe = NullFlushPipe(["cat"], timeout=10)
+    big = b"x" * 3_000_000  # far beyond the 64 KB of a pipe: written from a thread while the reply is read
+    assert pipe.request(big) == big
+    pipe.close()
