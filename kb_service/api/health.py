@@ -26,6 +26,8 @@ def health(kb: KBDep) -> HealthOut:
 
 
 @router.get("/v1/languages", response_model=LanguagesOut, tags=["languages"], dependencies=[Depends(require("languages"))])
-def supported_languages() -> LanguagesOut:
-    """The supported languages as BCP 47 codes with their English names."""
-    return LanguagesOut(languages=dict(languages.SUPPORTED))
+def supported_languages(kb: KBDep) -> LanguagesOut:
+    """The supported languages as BCP 47 codes with their English names, and the language pairs the
+    available translation engines cover (answers come in the question's language for those)."""
+    pairs = {name: [f"{s}->{t}" for s, t in p] for name, p in kb.translator.pairs().items()}
+    return LanguagesOut(languages=dict(languages.SUPPORTED), translation=pairs)

@@ -179,6 +179,8 @@ class HealthOut(BaseModel):
 
 class LanguagesOut(BaseModel):
     languages: dict[str, str]
+    translation: dict[str, list[str]] = Field(
+        default_factory=dict, description="Each available translation engine with the pairs it covers ('*->*': any pair).")
 
 
 # --- triage: tickets, classification, escalation ---------------------------------------------

@@ -117,3 +117,8 @@ def test_a_ticket_is_translated_for_the_agent_with_the_original_beside_it(fresh_
     assert out["translated"]["body"] != out["original"]["body"]
     assert c.get("/v1/tickets/TR-1", headers=auth("agent")).json()["body"].startswith("Desde ayer")  # nothing stored changed
     assert c.post("/v1/tickets/NOPE/translation", json={"target_language": "en"}, headers=auth("agent")).status_code == 404
+
+
+def test_languages_lists_the_translation_pairs(client: TestClient) -> None:
+    out = client.get("/v1/languages", headers=auth("widget")).json()
+    assert out["translation"] == {"apertium": ["en->es", "es->en"]} and "es" in out["languages"]
