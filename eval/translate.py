@@ -93,6 +93,7 @@ def run(segments: list[Segment], entries: list[Any], target: str, translator: An
         "source_language": source,
         "target_language": target,
         "glossary_terms": len(glossary.entries),
+        "glossary_conflicts": len(glossary.conflicts()),  # longer terms whose target leaves out a shorter term's
         "terms_found": found,
         "violations_reported": sum(len(r.violations) for r in results),
         "raw_seconds": round(t1 - t0, 2),
@@ -114,7 +115,8 @@ def make_translator(settings: Any) -> Any:
 def format_table(m: dict[str, Any]) -> str:
     lines = [
         f"{m['n']} segments {m['source_language']}->{m['target_language']}, engine {m['engine']}, "
-        f"{m['glossary_terms']} glossary terms ({m['terms_found']} found in the source)",
+        f"{m['glossary_terms']} glossary terms ({m['terms_found']} found in the source; "
+        f"{m['glossary_conflicts']} pairs of terms no output can both satisfy)",
         f"{'':<12}{'chrF':>8}{'BLEU':>8}{'terms':>8}",
         f"{'raw':<12}{m['raw_chrf']:>8.2f}{m['raw_bleu']:>8.2f}{m['raw_term_accuracy']:>8.4f}",
         f"{'enforced':<12}{m['chrf']:>8.2f}{m['bleu']:>8.2f}{m['term_accuracy']:>8.4f}",

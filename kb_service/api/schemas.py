@@ -373,8 +373,18 @@ class GlossarySummary(BaseModel):
     updated_at: str | None
 
 
+class GlossaryConflictOut(BaseModel):
+    term: str
+    targets: list[str]
+    contains: str = Field(description="A shorter glossary term inside `term`.")
+    contains_targets: list[str] = Field(description="Its approved targets, none of which any target of `term` contains.")
+
+
 class GlossaryOut(GlossarySummary):
     entries: list[GlossaryTermOut]
+    conflicts: list[GlossaryConflictOut] = Field(
+        default_factory=list, description="Terms whose rendering cannot satisfy a shorter term inside them "
+        "(enforcement keeps the longer term; the shorter one is then missing from the output).")
 
 
 class TicketTranslateIn(Strict):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
 
 from kb_service.api.deps import KBDep, require
 from kb_service.api.schemas import (
-    ComplianceOut, GlossaryCreateIn, GlossaryId, GlossaryIn, GlossaryOut, GlossarySummary, GlossaryTermOut,
+    ComplianceOut, GlossaryConflictOut, GlossaryCreateIn, GlossaryId, GlossaryIn, GlossaryOut, GlossarySummary, GlossaryTermOut,
     TermCheckOut, TicketId, TicketTextOut, TicketTranslateIn, TicketTranslationOut, TranslateIn, TranslateOut,
 )
 from kb_service.knowledge import KnowledgeBase
@@ -84,7 +84,9 @@ def _summary(g: Glossary) -> GlossarySummary:
 
 def _full(g: Glossary) -> GlossaryOut:
     return GlossaryOut(**_summary(g).model_dump(), entries=[
-        GlossaryTermOut(source=e.source, targets=list(e.targets), do_not_translate=e.do_not_translate) for e in g.entries])
+        GlossaryTermOut(source=e.source, targets=list(e.targets), do_not_translate=e.do_not_translate) for e in g.entries],
+        conflicts=[GlossaryConflictOut(term=a.source, targets=list(a.targets), contains=b.source, contains_targets=list(b.targets))
+                   for a, b in g.conflicts()])
 
 
 def _entries(body: GlossaryIn) -> list[Entry]:

@@ -170,6 +170,39 @@ class Glossary:
         sanitizer'): of a term's approved targets, the one that satisfies them too is preferred."""
         return [e for e in self.entries if e is not entry and len(e.source) < len(text) and source_present(text, e.source)]
 
+    def conflicts(self) -> list[tuple[Entry, Entry]]:
+        """Pairs (longer term, shorter term inside it) where no approved target of the longer term
+        contains an approved target of the shorter one: wherever the longer term is enforced, the
+        shorter one cannot be satisfied ("covid-19 infection" -> "contagio de COVID-19" against
+        "infection" -> "infección"). The terminologist should decide; enforcement keeps the longer."""
+        def words(term: str) -> tuple[str, ...]:
+            return tuple(w.lower() for w in re.findall(r"\w+", term))
+
+        by_first: dict[str, list[tuple[tuple[str, ...], Entry]]] = {}
+        for e in self.entries:
+            w = words(e.source)
+            if w:
+                by_first.setdefault(w[0], []).append((w, e))
+        found: list[tuple[Entry, Entry]] = []
+        for long in self.entries:
+            if long.do_not_translate:
+                continue  # a name ("Google Workspace") is kept whole: the word inside it is not the term
+            lw = words(long.source)
+            seen: set[str] = set()
+            for i, first in enumerate(lw):
+                for sw, short in by_first.get(first, []):
+                    if short is long or len(sw) >= len(lw) or lw[i : i + len(sw)] != sw or short.source in seen:
+                        continue
+                    if not source_present(long.source, short.source):
+                        continue  # an acronym in other case, or a match across punctuation
+                    seen.add(short.source)
+                    wanted = short.targets or (short.source,)
+                    have = long.targets or (long.source,)
+                    # a compound holds the shorter term's target inside one word ('Schichttausch': 'Schicht')
+                    if not any(target_present(h, t) or t.lower() in h.lower() for h in have for t in wanted):
+                        found.append((long, short))
+        return found
+
     # -- CSV ---------------------------------------------------------------------------------
     def to_csv(self) -> str:
         buf = io.StringIO()

@@ -61,6 +61,7 @@ def test_glossary_crud_and_csv_round_trip(fresh_client: TestClient, admin: dict[
     assert c.post("/v1/glossaries", json=g, headers=auth("agent")).status_code == 403
     r = c.post("/v1/glossaries", json=g, headers=admin)
     assert r.status_code == 201 and r.json()["entries"][0] == {"source": "Acme Cloud", "targets": [], "do_not_translate": True}
+    assert r.json()["conflicts"] == []
     assert c.post("/v1/glossaries", json=g, headers=admin).status_code == 409
 
     csv_text = c.get("/v1/glossaries/acme-es/csv", headers=admin).text
@@ -69,6 +70,12 @@ def test_glossary_crud_and_csv_round_trip(fresh_client: TestClient, admin: dict[
               headers={**admin, "Content-Type": "text/csv"})
     assert r.status_code == 200, r.text
     assert {e["source"]: e["targets"] for e in r.json()["entries"]}["workspace"] == ["espacio de trabajo", "área de trabajo"]
+    r = c.put("/v1/glossaries/acme-es/csv?mode=merge", content="source_term,target_term\nshared workspace,zona común\n",
+              headers={**admin, "Content-Type": "text/csv"})
+    assert r.json()["conflicts"] == [{"term": "shared workspace", "targets": ["zona común"], "contains": "workspace",
+                                      "contains_targets": ["espacio de trabajo", "área de trabajo"]}]
+    c.put("/v1/glossaries/acme-es/csv?mode=replace", content="source_term,target_term\nAcme Cloud,\nworkspace,espacio de trabajo\n"
+          "ticket,incidencia\n", headers={**admin, "Content-Type": "text/csv"})
 
     # a bad file names the line and changes nothing
     r = c.put("/v1/glossaries/acme-es/csv", content="source_term,target_term\nok,bien\n,vacío\n", headers={**admin, "Content-Type": "text/csv"})

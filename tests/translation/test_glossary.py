@@ -64,3 +64,11 @@ def test_csv_round_trip_keeps_several_targets_and_do_not_translate() -> None:
 def test_bad_csv_names_the_problem(text: str, message: str) -> None:
     with pytest.raises(GlossaryError, match=message):
         parse_csv(text)
+
+
+def test_conflicts_name_longer_terms_whose_target_leaves_out_a_shorter_one() -> None:
+    g = glossary(Entry("covid-19 infection", ("contagio de COVID-19",)), Entry("infection", ("infección",)),
+                 Entry("hand sanitizer", ("desinfectante para manos",)),
+                 Entry("alcohol-based hand sanitizer", ("desinfectante para manos a base de alcohol",)), Entry("WHO", ("OMS",)),
+                 Entry("who said", ("quien dijo",)))
+    assert [(a.source, b.source) for a, b in g.conflicts()] == [("covid-19 infection", "infection")]
