@@ -66,8 +66,50 @@ _PROTECTED = re.compile(
 )
 
 
+_CRUMB_SEP = re.compile(r"\s+>\s+")
+_CAPITALISED = re.compile(r"[A-ZÀ-Þ][\w'’&-]*$")
+_LAST_STOP = {"and", "then", "or", "to", "in", "on", "next", "for", "with", "tab", "page", "menu", "button", "click",
+              "at", "of", "the", "y", "e", "o", "en", "para", "con", "und", "et", "ou"}
+
+
+def breadcrumbs(text: str) -> list[tuple[int, int, list[str]]]:
+    """UI paths such as "Settings > Integrations > Slack": (start, end, labels). An engine reorders
+    them ("Integraciones > de Configuración > Slack"), so they are never given to it: each label is
+    rendered on its own (the glossary's term, or the label as the product shows it)."""
+    found: list[tuple[int, int, list[str]]] = []
+    seps = list(_CRUMB_SEP.finditer(text))
+    i = 0
+    while i < len(seps):
+        chain = [seps[i]]  # separators joined by labels without sentence punctuation between them
+        while i + 1 < len(seps) and not re.search(r"[.,;:!?()\n*]", text[chain[-1].end():seps[i + 1].start()]):
+            chain.append(seps[i + 1])
+            i += 1
+        i += 1
+        # the label before the first '>': its last word, capitalised ("Go to Settings > ..." -> "Settings";
+        # a first label of several words is rare, and "Open Settings" must not become one)
+        word = text[: chain[0].start()].split(" ")[-1].lstrip("*_")
+        if not _CAPITALISED.match(word):
+            continue
+        first = [word]
+        start = chain[0].start() - len(word)
+        middle = [text[a.end():b.start()] for a, b in zip(chain, chain[1:])]
+        tail = re.match(r"[^\s.,;:!?()*\n]+(?: [^\s.,;:!?()*\n]+){0,3}", text[chain[-1].end():])
+        if not tail or not _CAPITALISED.match(tail.group(0).split(" ")[0]):
+            continue
+        last: list[str] = []
+        for w in tail.group(0).split(" "):
+            if last and w.lower() in _LAST_STOP:
+                break
+            last.append(w)
+        end = chain[-1].end() + len(" ".join(last))
+        found.append((start, end, [" ".join(first), *middle, " ".join(last)]))
+    return found
+
+
 def protected_spans(text: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in _PROTECTED.finditer(text)]
+    spans = [(a, b) for a, b, _ in breadcrumbs(text)]
+    spans += [(m.start(), m.end()) for m in _PROTECTED.finditer(text) if not any(m.start() < b and a < m.end() for a, b in spans)]
+    return sorted(spans)
 
 
 def _protected_token(j: int) -> str:
@@ -152,7 +194,8 @@ class Enforcer:
     # -- the whole batch ------------------------------------------------------------------------
     def translate(self, texts: list[str], glossary: Glossary | None, source: str, target: str, enforce: bool = True) -> list[Translated]:
         """Translate texts line by line (line breaks and list markers kept), enforcing the glossary."""
-        lines: list[tuple[int, str, str, list[Occurrence]]] = []  # (text index, prefix, line, occurrences)
+        # (text index, prefix, line, occurrences, checks of the UI paths rendered before translation)
+        lines: list[tuple[int, str, str, list[Occurrence], list[TermCheck]]] = []
         layout: list[list[int | str]] = []  # per text: line slots (index into `lines`) or literal empty lines
         for ti, text in enumerate(texts):
             slots: list[int | str] = []
@@ -163,14 +206,17 @@ class Enforcer:
                 if not body.strip():
                     slots.append(raw)
                     continue
+                crumbs: list[TermCheck] = []
+                if enforce and glossary is not None:
+                    body, crumbs = self._render_breadcrumbs(body, glossary, target)
                 occ = glossary.find(body) if glossary else []
                 if enforce and occ:  # a term inside a link or code is not translated at all
                     guarded = protected_spans(body)
                     occ = [o for o in occ if not any(o.start < b and a < o.end for a, b in guarded)]
                 slots.append(len(lines))
-                lines.append((ti, prefix, body, occ))
+                lines.append((ti, prefix, body, occ, crumbs))
             layout.append(slots)
-        outputs = self._lines([(body, occ) for _ti, _p, body, occ in lines], source, target, enforce)
+        outputs = self._lines([(body, occ) for _ti, _p, body, occ, _c in lines], source, target, enforce)
         results: list[Translated] = []
         for slots in layout:
             parts, checks = [], []
@@ -180,9 +226,28 @@ class Enforcer:
                     continue
                 text, terms = outputs[slot]
                 parts.append(lines[slot][1] + text)
-                checks.extend(terms)
+                checks.extend(lines[slot][4] + terms)
             results.append(Translated("\n".join(parts), checks))
         return results
+
+    def _render_breadcrumbs(self, body: str, glossary: Glossary, target: str) -> tuple[str, list[TermCheck]]:
+        """UI paths rendered label by label before translation (then passed through untouched)."""
+        out, at, checks = [], 0, []
+        for a, b, labels in breadcrumbs(body):
+            rendered = []
+            for label in labels:
+                occ = glossary.find(label)
+                if len(occ) == 1 and occ[0].start == 0 and occ[0].end == len(label):
+                    new, status = self._render(occ[0], "", True, target)
+                    rendered.append(new)
+                    checks.append(TermCheck(occ[0].entry.source, label, _required(occ[0]), occ[0].entry.do_not_translate,
+                                            new, "kept" if new == label else "enforced"))
+                else:
+                    rendered.append(label)  # no approved term: the label as the product shows it
+            out += [body[at:a], " > ".join(rendered)]
+            at = b
+        out.append(body[at:])
+        return "".join(out), checks
 
     def _lines(self, lines: list[tuple[str, list[Occurrence]]], source: str, target: str, enforce: bool) -> list[tuple[str, list[TermCheck]]]:
         if not enforce:

@@ -119,3 +119,15 @@ def test_a_placeholder_written_in_the_text_does_not_confuse_the_repair() -> None
 
     (out,) = Enforcer(Dropping()).translate(["Type the code ZXQ0QXZ into the shift field."], GLOSSARY, "en", "es")
     assert "ZXQ0QXZ" in out.text and "turno" in out.text
+
+
+def test_ui_paths_keep_their_order_and_use_the_glossarys_labels(enforcer: Enforcer) -> None:
+    g = Glossary("ui", "ui", "en", "es", [Entry("settings", ("configuración",)), Entry("integrations", ("integraciones",)),
+                                           Entry("Slack"), Entry("API token", ("token de API",))])
+    text = "1. Go to Settings > Integrations > Slack.\n2. In **Settings > Developer > API tokens**, click Revoke."
+    (raw,) = enforcer.translate([text], g, "en", "es", enforce=False)
+    assert "Integraciones > de Encuadres" in raw.text  # the engine alone reorders the path (and mistranslates it)
+    (out,) = enforcer.translate([text], g, "en", "es")
+    assert "Configuración > Integraciones > Slack" in out.text  # label by label, in order
+    assert "**Configuración > Developer > " in out.text  # a label without an approved term stays as the product shows it
+    assert {(t.found, t.status) for t in out.terms} >= {("Settings", "enforced"), ("Integrations", "enforced"), ("Slack", "kept")}
