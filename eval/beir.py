@@ -6,10 +6,11 @@ with a hand-made set knows what to fix.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
+
+from eval.jsonl import read_jsonl
 
 
 class BeirFormatError(ValueError):
@@ -42,24 +43,7 @@ class BeirSet:
 
 
 def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError as exc:
-        raise BeirFormatError(f"{path}: cannot read ({exc.strerror})") from exc
-    with handle:
-        try:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise BeirFormatError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-                if not isinstance(row, dict):
-                    raise BeirFormatError(f"{path}:{number}: each line must be a JSON object")
-                yield number, row
-        except UnicodeDecodeError:
-            raise BeirFormatError(f"{path}: not UTF-8 text") from None
+    return read_jsonl(path, BeirFormatError)
 
 
 def _id(row: dict[str, Any], path: Path, number: int) -> str:

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from eval.jsonl import read_jsonl
 from eval.metrics import percentile
 from kb_service.triage.classifier import OOS, TextClassifier
 
@@ -53,21 +54,7 @@ class ClassifyResult:
 
 def read_examples(path: Path, label_field: str) -> list[Example]:
     out: list[Example] = []
-    try:
-        raw = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ClassifyFormatError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except OSError as exc:
-        raise ClassifyFormatError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    for n, line in enumerate(raw.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ClassifyFormatError(f"{path}:{n}: not valid JSON ({exc.msg})") from exc
-        if not isinstance(obj, dict):
-            raise ClassifyFormatError(f"{path}:{n}: each line must be a JSON object")
+    for n, obj in read_jsonl(path, ClassifyFormatError):
         text, label = obj.get("text"), obj.get(label_field)
         if not isinstance(text, str) or not text.strip():
             raise ClassifyFormatError(f"{path}:{n}: 'text' must be a non-empty string")

@@ -12,12 +12,12 @@ letters or more allowed an inflected ending (`glossary.target_present`).
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eval.jsonl import read_jsonl
 from kb_service.translation.glossary import Glossary, GlossaryError, parse_csv, source_present, target_present
 
 
@@ -39,14 +39,10 @@ def load_set(folder: Path) -> tuple[list[Segment], list[Any]]:
         if not p.is_file():
             raise TranslateSetError(f"{p}: not found (a translation set needs segments.jsonl and glossary.csv)")
     segments: list[Segment] = []
-    for n, line in enumerate(seg_path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            segments.append(Segment(str(row["id"]), str(row["source"]), str(row["reference"]), row.get("src_lang")))
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise TranslateSetError(f"{seg_path}:{n}: expected a JSON object with id, source and reference ({exc})") from exc
+    for n, row in read_jsonl(seg_path, TranslateSetError):
+        if not all(isinstance(row.get(k), (str, int)) for k in ("id", "source", "reference")):
+            raise TranslateSetError(f"{seg_path}:{n}: expected a JSON object with id, source and reference")
+        segments.append(Segment(str(row["id"]), str(row["source"]), str(row["reference"]), row.get("src_lang")))
     if not segments:
         raise TranslateSetError(f"{seg_path}: no segments")
     try:
@@ -108,7 +104,7 @@ def make_translator(settings: Any) -> Any:
     from kb_service.storage.glossaries import GlossaryStore
     from kb_service.translation.service import Translator, build_engines
 
-    store = GlossaryStore(Path(tempfile.mkdtemp(prefix="kb-eval-translate-")) / "glossaries.sqlite3")
+    store = GlossaryStore(Path(":memory:"))  # SQLite in memory: nothing left behind
     return Translator(store, default_detector(), build_engines(settings))
 
 

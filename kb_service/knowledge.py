@@ -31,6 +31,8 @@ from kb_service.translation.service import Translator, build_engines
 from kb_service.triage.taxonomy import load_taxonomy
 
 if TYPE_CHECKING:
+    from kb_service.autoresponse.followup import FollowupClassifier
+    from kb_service.autoresponse.responder import AutoResponder
     from kb_service.triage.engine import Triage
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "ingest" / "sample"
@@ -80,7 +82,9 @@ class KnowledgeBase:
             self.searcher, settings.answer_min_score, settings.answer_full_confidence_score, settings.answer_max_chars
         )
         self._triage: Triage | None = None
-        self._triage_lock = threading.Lock()
+        self._auto_responder: AutoResponder | None = None
+        self._followups: FollowupClassifier | None = None
+        self._triage_lock = threading.RLock()  # also guards the other parts built on first use
         self.glossaries = GlossaryStore(settings.glossaries_db_path)
         self.translator = Translator(self.glossaries, self.detector, build_engines(settings))
         self.translator.seed_defaults()
@@ -94,6 +98,28 @@ class KnowledgeBase:
 
                 self._triage = Triage(self)
             return self._triage
+
+    @property
+    def auto_responder(self) -> "AutoResponder":
+        """Auto-responses, built on first use (Claude writes them when a key is set)."""
+        with self._triage_lock:
+            if self._auto_responder is None:
+                from kb_service.autoresponse.responder import AutoResponder
+                from kb_service.llm import from_settings
+
+                claude = from_settings(self.settings) if "claude" in self.settings.translation_engine_list else None
+                self._auto_responder = AutoResponder(self, claude)
+            return self._auto_responder
+
+    @property
+    def followups(self) -> "FollowupClassifier":
+        """Reads customers' follow-ups to auto-responses; built on first use (it embeds its phrases once)."""
+        with self._triage_lock:
+            if self._followups is None:
+                from kb_service.autoresponse.followup import FollowupClassifier
+
+                self._followups = FollowupClassifier(self.embedder)
+            return self._followups
 
     def _check_side_vectors(self) -> str | None:
         """Sources indexed before side vectors existed score by their chunks alone until `kb reindex`."""

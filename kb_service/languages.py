@@ -75,3 +75,8 @@ def normalize_or_none(code: str | None) -> str | None:
         return normalize(code)
     except UnsupportedLanguage:
         return None
+
+
+def display_name(code: str) -> str:
+    """'pt-BR' -> 'Portuguese (Brazil)'; a code not listed falls back to its base language, then itself."""
+    return SUPPORTED.get(code) or SUPPORTED.get(code.split("-")[0]) or code

@@ -6,6 +6,7 @@ from kb_service.api.deps import KBDep, SettingsDep, require
 from kb_service.api.schemas import AnswerIn, AnswerOut, CitationOut
 from kb_service.api.search import check_length, public_id
 from kb_service.api.translation import compliance_out, into_language
+from kb_service.knowledge import KnowledgeBase
 from kb_service.retrieval.search import SearchFilters
 
 router = APIRouter(tags=["answer"])
@@ -39,5 +40,11 @@ def answer(body: AnswerIn, kb: KBDep, settings: SettingsDep) -> AnswerOut:
             out.compliance = compliance_out(results)
         out.language_note = note
     elif a.question_language:
-        (out.message,), _, _ = into_language(kb.translator, [HANDOFF_MESSAGE], "en", a.question_language)
+        out.message = handoff_message(kb, a.question_language)
     return out
+
+
+
+def handoff_message(kb: KnowledgeBase, language: str) -> str:
+    """The hand-off message in the customer's language when an engine covers it (translated once)."""
+    return kb.translator.translate_fixed(HANDOFF_MESSAGE, "en", language) or HANDOFF_MESSAGE

@@ -10,59 +10,30 @@ ticket to a person with the whole context (status `open`).
 from __future__ import annotations
 
 import copy
-import threading
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException
 
 from kb_service.api.deps import KBDep, require
 from kb_service.api.schemas import (
-    AutoResponseIn, AutoResponseOut, FollowupIn, FollowupOut, HandoffOut, ReplyArticleOut,
+    AutoResponseIn, AutoResponseOut, ComplianceOut, FollowupIn, FollowupOut, HandoffOut, ReplyArticleOut,
 )
 from kb_service.api.search import hit_out
-from kb_service.api.tickets import _write
-from kb_service.api.translation import compliance_out, into_language
+from kb_service.api.tickets import save_changed
+from kb_service.api.translation import compliance_report, into_language
 from kb_service.api.triage import customer_of, record_input
-from kb_service.autoresponse.followup import FollowupClassifier
-from kb_service.autoresponse.responder import AutoResponder, AutoResponse
+from kb_service.autoresponse.responder import AutoResponse
 from kb_service.knowledge import KnowledgeBase
 from kb_service.storage.tickets import now_iso
-from kb_service.translation.service import TranslationResult
 from kb_service.triage.engine import TicketInput
 
 router = APIRouter(tags=["auto-response"])
-_build = threading.Lock()
-
-
-def responder(kb: KnowledgeBase) -> AutoResponder:
-    with _build:
-        r = getattr(kb, "_auto_responder", None)
-        if r is None:
-            from kb_service.llm import from_settings
-
-            claude = from_settings(kb.settings) if "claude" in kb.settings.translation_engine_list else None
-            r = AutoResponder(kb, claude)
-            kb._auto_responder = r  # type: ignore[attr-defined]
-        return r
-
-
-def followups(kb: KnowledgeBase) -> FollowupClassifier:
-    with _build:
-        f = getattr(kb, "_followups", None)
-        if f is None:
-            f = FollowupClassifier(kb.embedder)
-            kb._followups = f  # type: ignore[attr-defined]
-        return f
-
-
 def _article_out(a: Any) -> ReplyArticleOut | None:
     return ReplyArticleOut(**vars(a)) if a is not None else None
 
 
-def _compliance(r: AutoResponse) -> Any:
-    if not r.translated:
-        return None
-    return compliance_out([TranslationResult("", "", "", r.translation_engine or "", True, r.glossaries, list(r.compliance))])
+def _compliance(r: AutoResponse) -> ComplianceOut | None:
+    return compliance_report(list(r.compliance), r.glossaries, True) if r.translated else None
 
 
 @router.post("/v1/auto-response", response_model=AutoResponseOut, dependencies=[Depends(require("tickets"))])
@@ -91,7 +62,7 @@ def auto_response(body: AutoResponseIn, kb: KBDep) -> AutoResponseOut:
         tier = tier or (stored.tier if stored else None)
     else:
         ticket = TicketInput(body.subject, body.body or "", None, customer.id if customer else None, None, body.language)
-    r = responder(kb).respond(ticket, body.customer_name, tier)
+    r = kb.auto_responder.respond(ticket, body.customer_name, tier)
     if rec is not None:
         _record_reply(kb, rec.id, r, body.customer_name)
     return AutoResponseOut(
@@ -120,9 +91,7 @@ def _record_reply(kb: KnowledgeBase, ticket_id: str, r: AutoResponse, customer_n
         if r.status == "awaiting_customer_confirmation":
             rec.status = "pending"
             rec.first_response_at = rec.first_response_at or now_iso()
-        rec.updated_at = now_iso()
-        vector = triage.store.vector(rec.id)
-        _write(kb, rec, before, lambda: triage.store.put(rec, vector))
+        save_changed(kb, rec, before)
 
 
 @router.post("/v1/auto-response/followup", response_model=FollowupOut, dependencies=[Depends(require("tickets"))])
@@ -131,7 +100,7 @@ def followup(body: FollowupIn, kb: KBDep) -> FollowupOut:
     service cannot read with confidence) hands the ticket to a person with the context; a confirmation
     solves a stored ticket."""
     message = kb.redactor.redact(body.message)
-    reading = followups(kb).read(message)  # what comes back (the deciding sentence) carries no personal data
+    reading = kb.followups.read(message)  # what comes back (the deciding sentence) carries no personal data
     language = body.language or kb.translator.detect(body.message)
     rec = None
     if body.ticket_id is not None:
@@ -155,7 +124,7 @@ def followup(body: FollowupIn, kb: KBDep) -> FollowupOut:
         reason = ("the customer says the suggested article did not solve the problem" if reading.outcome == "not_resolved"
                   else "the customer's reply does not clearly confirm the fix; a person should read it")
         handoff = HandoffOut(
-            reason=reason, note=responder(kb).handoff_note(body.agent_language or "en"),
+            reason=reason, note=kb.auto_responder.handoff_note(body.agent_language or "en"),
             team=(rec.labels.get("team") or rec.predicted.get("team")) if rec else None,
             article=ReplyArticleOut(**sent["article"]) if sent and sent.get("article") else None,
             reply_sent=sent.get("reply") if sent else None, customer_message=message, customer_language=language,
@@ -189,7 +158,5 @@ def _record_followup(kb: KnowledgeBase, ticket_id: str, message: str, outcome: s
                 "the customer confirmed it worked.")
         else:
             rec.status = "open"
-        rec.updated_at = now_iso()
-        vector = triage.store.vector(rec.id)
-        _write(kb, rec, before, lambda: triage.store.put(rec, vector))
+        save_changed(kb, rec, before)
         return rec.status

@@ -147,10 +147,16 @@ def _update(kb: KnowledgeBase, rec: TicketRecord, body: TicketPatchIn) -> bool:
     rec.labels, rec.status, rec.resolution = labels, status, resolution
     if body.first_response_at is not None:
         rec.first_response_at = iso(body.first_response_at)
-    rec.updated_at = now_iso()
-    vector = triage.store.vector(rec.id)
-    _write(kb, rec, before, lambda: triage.store.put(rec, vector))
+    save_changed(kb, rec, before)
     return relabelled
+
+
+def save_changed(kb: KnowledgeBase, rec: TicketRecord, before: TicketRecord) -> None:
+    """Write back a stored ticket changed under `triage.ticket_writes` (`before`: as it was read), its
+    knowledge-base entry kept in step."""
+    rec.updated_at = now_iso()
+    vector = kb.triage.store.vector(rec.id)
+    _write(kb, rec, before, lambda: kb.triage.store.put(rec, vector))
 
 
 @router.get("/v1/tickets/{ticket_id}", response_model=TicketOut, dependencies=[Depends(require("tickets"))])

@@ -24,14 +24,18 @@ router = APIRouter(tags=["translation"])
 MAX_CSV_BYTES = 2 * 1024 * 1024
 
 
-def compliance_out(results: list[TranslationResult]) -> ComplianceOut:
-    terms: list[TermCheck] = [t for r in results for t in r.terms]
-    first = results[0] if results else None
+def compliance_report(terms: list[TermCheck], glossaries: list[str], enforced: bool) -> ComplianceOut:
     return ComplianceOut(
-        glossaries=first.glossaries if first else [], enforced=bool(first and first.enforced),
-        terms=[TermCheckOut(**vars(t)) for t in terms], violations=sum(not t.ok for t in terms),
-        compliant=all(t.ok for t in terms),
+        glossaries=glossaries, enforced=enforced, terms=[TermCheckOut(**vars(t)) for t in terms],
+        violations=sum(not t.ok for t in terms), compliant=all(t.ok for t in terms),
     )
+
+
+def compliance_out(results: list[TranslationResult]) -> ComplianceOut:
+    """One report for texts translated together (same engine, pair and glossary)."""
+    first = results[0] if results else None
+    return compliance_report([t for r in results for t in r.terms], first.glossaries if first else [],
+                             bool(first and first.enforced))
 
 
 def run_translation(translator: Translator, texts: list[str], target: str, source: str | None,

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 
 import yaml
 
+from kb_service.languages import display_name
 from kb_service.retrieval.answer import trim_passage
 from kb_service.retrieval.search import Hit, SearchFilters
 from kb_service.translation.engines import TranslationUnavailable, base
@@ -216,11 +217,10 @@ class AutoResponder:
     # -- Claude --------------------------------------------------------------------------------------
     def _claude_reply(self, ticket: TicketInput, language: str, customer_name: str | None, title: str, steps: list[str],
                       url: str | None, compliance: list[TermCheck]) -> tuple[str | None, str | None]:
-        from kb_service.languages import SUPPORTED
         from kb_service.llm import LLMError
 
         assert self.claude is not None
-        lang_name = SUPPORTED.get(language, SUPPORTED.get(base(language), language))
+        lang_name = display_name(language)
         system = (
             "You write replies to customer support tickets for a software company's help desk. Write in "
             f"{lang_name}. Structure: a greeting; one sentence acknowledging the problem; one sentence restating "

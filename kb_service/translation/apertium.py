@@ -28,6 +28,7 @@ _ISO3 = {
     "glg": "gl", "eus": "eu", "ron": "ro", "dan": "da", "swe": "sv", "nob": "nb", "pol": "pl", "ces": "cs",
     "ukr": "uk", "rus": "ru", "tur": "tr", "ara": "ar", "hin": "hi", "urd": "ur", "oci": "oc", "epo": "eo",
 }
+ISO3_OF = {bcp: iso3 for iso3, bcp in _ISO3.items()}
 MODES_DIRS = (Path("/usr/share/apertium/modes"), Path("/usr/local/share/apertium/modes"))
 _PARA = re.compile(r"<p>(.*?)</p>", re.S)
 BATCH_CHARS = 40_000

@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from kb_service.translation.engines import Segment, TranslationEngine, Violation
@@ -275,7 +275,7 @@ class Enforcer:
         ordered = sorted((k, s, e) for k, (s, e) in regions.items() if 0 <= k < len(occurrences))
         # regions that interleave (rare: transfer moved one term into another) are not trusted
         bad = {k for (k, s, e) in ordered for (k2, s2, e2) in ordered if k != k2 and s < e2 and s2 < e}
-        replaced: dict[int, tuple[str, Status]] = {}
+        replaced: dict[int, Status] = {}
         for k, s, e in sorted(((k, s, e) for k, s, e in ordered if k not in bad), key=lambda r: -r[1]):
             occ = occurrences[k]
             inner = _plain(out[s:e]).strip()
@@ -286,15 +286,9 @@ class Enforcer:
             if status == "enforced" and not occ.entry.do_not_translate:
                 head = self.morphology.agree(head, new)
             out = head + html.escape(new, quote=False) + out[e:]
-            replaced[k] = (new, status)
+            replaced[k] = status
         final = " ".join(_plain(out).split())
-        checks = []
-        for k, occ in enumerate(occurrences):
-            if k in replaced and _complies(final, occ, self.morphology):
-                checks.append(self._check(final, occ, replaced[k][1]))
-            else:
-                checks.append(self._check(final, occ, "kept"))
-        return final, checks
+        return final, [self._check(final, occ, replaced.get(k, "kept")) for k, occ in enumerate(occurrences)]
 
     def _render(self, occ: Occurrence, engine_text: str, sentence_start: bool, language: str) -> tuple[str, Status]:
         if occ.entry.do_not_translate:
@@ -336,11 +330,10 @@ class Enforcer:
                 head = self.morphology.agree(out[:at], new)
                 out = head + html.escape(new, quote=False) + out[at + len(token):]
             final, checks = self._replace(out, occ, target)
-            before_ok = sum(c.ok for c in first_pass[1])
-            if sum(c.ok for c in checks) > before_ok:
-                results[i] = (final, [c if c.ok and first_pass[1][k].ok else
-                                      (TermCheck(c.source_term, c.found, c.required, c.do_not_translate, c.output, "repaired")
-                                       if c.ok else c) for k, c in enumerate(checks)])
+            if sum(c.ok for c in checks) > sum(c.ok for c in first_pass[1]):
+                # a term right only now was repaired by this pass
+                results[i] = (final, [replace(c, status="repaired") if c.ok and not was.ok else c
+                                      for c, was in zip(checks, first_pass[1])])
         self._revise(retry, lines, results, source, target)
 
     def _revise(self, retry: list[int], lines: list[tuple[str, list[Occurrence]]],

@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
+from kb_service.translation.apertium import ISO3_OF
 from kb_service.translation.pipe import NullFlushPipe, PipeError
 
 _UNIT = re.compile(r"\^(.*?)\$")
@@ -185,7 +186,7 @@ class ApertiumSpanish:
 
 def for_target(language: str, pair_folder: Path | None, source: str = "en") -> Morphology:
     """The best morphology available for a target language."""
-    iso3 = {"en": "eng", "ca": "cat", "fr": "fra", "pt": "por", "it": "ita"}.get(source.split("-")[0], "eng")
+    iso3 = ISO3_OF.get(source.split("-")[0], "eng")  # Apertium's name of the source language
     if language.split("-")[0] == "es" and pair_folder is not None:
         spanish = ApertiumSpanish.from_pair_folder(pair_folder, iso3)
         if spanish is not None:

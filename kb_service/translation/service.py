@@ -17,7 +17,7 @@ from kb_service.engines.langdetect import LanguageDetector
 from kb_service.storage.glossaries import GlossaryStore
 from kb_service.translation.apertium import ApertiumEngine
 from kb_service.translation.engines import TranslationEngine, TranslationUnavailable, base
-from kb_service.translation.enforce import Enforcer, TermCheck
+from kb_service.translation.enforce import Enforcer, TermCheck, compliance
 from kb_service.translation.glossary import Glossary, parse_csv
 from kb_service.translation.morphology import NoMorphology, for_target
 
@@ -75,6 +75,7 @@ class Translator:
         self.detector = detector
         self.engines = engines
         self._enforcers: dict[tuple[str, str, str], Enforcer] = {}
+        self._fixed: dict[tuple[str, str, str], str] = {}
 
     # -- engines ---------------------------------------------------------------------------------
     def engine_for(self, source: str, target: str) -> TranslationEngine | None:
@@ -159,9 +160,20 @@ class Translator:
         gids = glossary.id.split("+") if glossary else []
         return [TranslationResult(r.text, source, target, engine.name, enforce and glossary is not None, gids, r.terms) for r in out]
 
-    def _identity(self, text: str, source: str, target: str, glossary: Glossary | None) -> TranslationResult:
-        from kb_service.translation.enforce import compliance
+    def translate_fixed(self, text: str, source: str, target: str) -> str | None:
+        """A fixed text of the service's own (a message) in `target`, translated once per language;
+        None when no engine covers the pair or the engine fails (then it is tried again next time)."""
+        key = (text, source, target)
+        if key not in self._fixed:
+            if not self.covers(source, target):
+                return None
+            try:
+                self._fixed[key] = self.translate([text], target, source)[0].text
+            except TranslationUnavailable:
+                return None
+        return self._fixed[key]
 
+    def _identity(self, text: str, source: str, target: str, glossary: Glossary | None) -> TranslationResult:
         terms = compliance(text, text, glossary) if glossary else []
         return TranslationResult(text, source, target, "none", False, glossary.id.split("+") if glossary else [], terms)
 
