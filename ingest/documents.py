@@ -77,6 +77,12 @@ class SourceDocument:
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def ticket_text(doc: SourceDocument) -> str:
+    """A ticket's question, subject and body, as triage and ticket clustering embed it (one text, so
+    one cached vector serves both)."""
+    return f"{doc.title}\n\n{doc.body}".strip()
+
+
 def read_source_bytes(path: Path) -> bytes:
     """Read a file for a parser; an unreadable file is a ParseError naming it."""
     try:

@@ -13,11 +13,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from kb_service import __version__, languages
-from kb_service.api import answer, articles, auto_response, health, ingest, search, suggest, tickets, translation, triage
+from kb_service.api import (
+    answer, articles, auto_response, drafts, feedback, health, ingest, reports, search, suggest, tickets, translation, triage,
+)
 from kb_service.api.keys import KeyRing, ensure_admin_key, parse_keys
 from kb_service.config import Settings, get_settings
 from kb_service.knowledge import KnowledgeBase
 from kb_service.triage.taxonomy import UnknownValue
+from kb_service.writers.desk import Conflict, InvalidInput, NotFound
 
 
 def build_keyring(settings: Settings) -> KeyRing:
@@ -74,10 +77,23 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     async def _taxonomy(_: Request, exc: UnknownValue) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": str(exc), "valid": exc.valid})
 
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+    @app.exception_handler(Conflict)
+    async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+    @app.exception_handler(InvalidInput)
+    async def _invalid(_: Request, exc: InvalidInput) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": str(exc)})
+
     @app.exception_handler(languages.UnsupportedLanguage)
     async def _language(_: Request, exc: languages.UnsupportedLanguage) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": str(exc), "supported": sorted(languages.SUPPORTED)})
 
-    for module in (health, search, answer, suggest, articles, ingest, triage, tickets, translation, auto_response):
+    for module in (health, search, answer, suggest, feedback, articles, drafts, reports, ingest, triage, tickets, translation,
+                   auto_response):
         app.include_router(module.router)
     return app

@@ -18,6 +18,8 @@ models_app = typer.Typer(help="Embedding models.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 eval_app = typer.Typer(help="Measure retrieval, classification and translation quality on your own data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+report_app = typer.Typer(help="Writers' reports: what the knowledge base is missing, and what has gone stale.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -122,8 +124,9 @@ def _service_search(settings: Settings, payload: dict[str, Any]) -> dict[str, An
     return _service_call(settings, "/v1/search", payload)
 
 
-def _service_call(settings: Settings, path: str, payload: dict[str, Any], admin: bool = False) -> dict[str, Any] | None:
-    """POST to a running service (it holds the embedded store's lock), or None if none runs."""
+def _service_request(settings: Settings, method: str, path: str, payload: dict[str, Any] | None = None,
+                     params: dict[str, Any] | None = None, scopes: tuple[str, ...] = ("agent", "writer", "admin")) -> Any:
+    """Call a running service (it holds the embedded store's lock); None if none runs."""
     import httpx
 
     from kb_service.api.keys import parse_keys
@@ -131,16 +134,21 @@ def _service_call(settings: Settings, path: str, payload: dict[str, Any], admin:
     if not settings.service_file.is_file():
         return None
     url = json.loads(settings.service_file.read_text())["url"]
-    wanted = ("admin",) if admin else ("agent", "writer", "admin")
-    keys = [k for k, s in parse_keys(settings.api_keys).items() if s in wanted]
+    keys = [k for k, s in parse_keys(settings.api_keys).items() if s in scopes]
     key = keys[0] if keys else (settings.admin_key_path.read_text().strip() if settings.admin_key_path.is_file() else "")
     try:
-        r = httpx.post(f"{url}{path}", json=payload, headers={"X-API-Key": key}, timeout=600)
+        r = httpx.request(method, f"{url}{path}", json=payload, params=params, headers={"X-API-Key": key}, timeout=600)
     except httpx.HTTPError:
         return None
     if r.status_code != 200:
         _fail(f"the running service answered {r.status_code}: {r.text}")
-    return r.json()  # type: ignore[no-any-return]
+    return r
+
+
+def _service_call(settings: Settings, path: str, payload: dict[str, Any], admin: bool = False) -> dict[str, Any] | None:
+    """POST to a running service, or None if none runs."""
+    r = _service_request(settings, "POST", path, payload, scopes=("admin",) if admin else ("agent", "writer", "admin"))
+    return None if r is None else r.json()  # type: ignore[no-any-return]
 
 
 @app.command()
@@ -388,3 +396,126 @@ def eval_translate(
 
 if __name__ == "__main__":
     app()
+
+
+# --- writers' reports ---------------------------------------------------------------------------
+
+
+def _cell(value: Any, width: int) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _table(columns: list[tuple[str, str, int]], rows: list[dict[str, Any]]) -> None:
+    """Print rows as fixed-width columns: (key, heading, width)."""
+    typer.echo("  ".join(h.ljust(w) for _, h, w in columns).rstrip())
+    typer.echo("  ".join("-" * w for _, _, w in columns))
+    for row in rows:
+        typer.echo("  ".join(_cell(row.get(k, ""), w).ljust(w) for k, _, w in columns).rstrip())
+
+
+def _report(name: str, as_csv: bool, as_json: bool, limit: int) -> None:
+    """Shared by `kb report gaps` and `kb report freshness`: through the running service when there is
+    one, else from the data directory."""
+    from kb_service.storage.sources import SourceStore
+    from kb_service.writers.export import FRESHNESS_COLUMNS, GAP_COLUMNS, freshness_rows, gap_rows, to_csv
+
+    settings = get_settings()
+    fmt = "csv" if as_csv else "json"
+    r = _service_request(settings, "GET", f"/v1/reports/{name}", params={"format": fmt, "limit": limit},
+                         scopes=("writer", "admin"))
+    if r is not None:
+        if as_csv:
+            typer.echo(r.text, nl=False)
+            return
+        data = r.json()
+        if as_json:
+            typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+            return
+        _print_report(name, data)
+        return
+    if not settings.sources_db_path.is_file() or SourceStore(settings.sources_db_path).count() == 0:
+        typer.echo(f"The knowledge base in {settings.data_dir} is empty: there is nothing to report. Ingest help-centre "
+                   "articles and resolved tickets first (kb ingest PATH, or kb ingest --sample).")
+        return
+    kb = _open_kb(settings)
+    try:
+        if name == "gaps":
+            gaps = kb.desk.gap_report(limit=limit)
+            rows, columns, data = gap_rows(gaps), GAP_COLUMNS, _as_json(gaps)
+        else:
+            fresh = kb.desk.freshness_report(limit=limit)
+            rows, columns, data = freshness_rows(fresh), FRESHNESS_COLUMNS, _as_json(fresh)
+    finally:
+        kb.close()
+    if as_csv:
+        typer.echo(to_csv(columns, rows), nl=False)
+    elif as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        _print_report(name, data)
+
+
+def _as_json(report: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(report)  # type: ignore[no-any-return]
+
+
+def _print_report(name: str, data: dict[str, Any]) -> None:
+    summary = data["summary"]
+    if name == "gaps":
+        items = data["items"]
+        typer.echo(
+            f"Gap report, {data['generated_at']}: {summary['tickets']} resolved tickets in {summary['clusters']} clusters "
+            f"({summary['uncovered_clusters']} without a good article), {summary['logged_questions']} logged questions "
+            f"({summary['dead_ends']} dead ends). Threshold: best article below {summary['thresholds']['gap_min_score']}."
+        )
+        if not items:
+            typer.echo("No gaps: every ticket cluster and logged question has an article that covers it.")
+            return
+        rows = []
+        for rank, i in enumerate(items, 1):
+            near = i.get("nearest_article")
+            rows.append({
+                "rank": rank, "kind": i["kind"], "id": i["id"], "volume": i["volume"], "priority": f"{i['priority']:.2f}",
+                "last": i["last_seen"], "langs": " ".join(i["languages"]),
+                "nearest": f"{near.get('id') or near.get('article_id')} ({near['score']:.3f})" if near else "-",
+                "example": (i["examples"] or [""])[0],
+            })
+        _table([("rank", "#", 3), ("kind", "kind", 9), ("id", "id", 12), ("volume", "n", 4), ("priority", "priority", 8),
+                ("last", "last seen", 10), ("langs", "languages", 14), ("nearest", "nearest article", 30),
+                ("example", "example", 60)], rows)
+        typer.echo("\nDraft an article from a ticket cluster: POST /v1/drafts {\"cluster_id\": ID}; CSV: --csv.")
+    else:
+        findings = data["findings"]
+        counts = ", ".join(f"{n} {k}" for k, n in summary["findings"].items()) or "none"
+        typer.echo(f"Freshness report, {data['generated_at']}: {summary['articles']} articles, "
+                   f"{summary['articles_with_findings']} with findings ({counts}).")
+        if not findings:
+            typer.echo("Nothing to do: every article is fresh.")
+            return
+        rows = [{"kind": f["kind"], "article": f["article_id"], "age": f["age_days"], "reason": f["reason"],
+                 "action": f["action"]} for f in findings]
+        _table([("kind", "kind", 12), ("article", "article", 28), ("age", "age (d)", 7), ("reason", "why", 70),
+                ("action", "what to do", 60)], rows)
+
+
+@report_app.command("gaps")
+def report_gaps(
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV for spreadsheets, on standard output.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The JSON the API returns.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Most items listed.")] = 50,
+) -> None:
+    """Ticket clusters and logged questions no article covers well, and dead-end searches, ranked."""
+    _report("gaps", as_csv, as_json, limit)
+
+
+@report_app.command("freshness")
+def report_freshness(
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV for spreadsheets, on standard output.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The JSON the API returns.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=5000, help="Most findings listed.")] = 500,
+) -> None:
+    """Articles past their review interval, naming deprecated terms, contradicted by newer tickets, or unhelpful."""
+    _report("freshness", as_csv, as_json, limit)

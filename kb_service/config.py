@@ -109,6 +109,57 @@ class Settings(BaseSettings):
     )
     auto_response_signature: str = Field("The Fernbook support team", max_length=200)
 
+    # Writers' tools: the search log, ticket clusters, the gap and freshness reports, drafts.
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the relational store (search log, feedback, drafts, article versions, "
+        "audit trail), e.g. postgresql+psycopg://kb:secret@db/kb; default: SQLite at <data_dir>/records.sqlite3.",
+    )
+    cluster_similarity: float = Field(
+        0.90, ge=0.5, le=1.0, description="Average cosine between the tickets of one cluster (average linkage "
+        "over language-shifted question vectors); higher = tighter clusters.",
+    )
+    question_similarity: float = Field(
+        0.87, ge=0.5, le=1.0, description="The same for grouping logged questions: short questions are less alike "
+        "than whole tickets (measured: the same question in English and German 0.88-0.90, different ones 0.80-0.86).",
+    )
+    cluster_min_size: int = Field(2, ge=2, le=1000, description="Smallest ticket cluster the gap report lists.")
+    gap_min_score: float = Field(
+        0.87, ge=0.0, le=1.0, description="Search score of the best article at or above which a ticket cluster or a "
+        "logged question counts as covered by that article.",
+    )
+    gap_window_days: int = Field(365, ge=1, le=3650, description="How far back the gap report reads tickets and the search log.")
+    gap_half_life_days: float = Field(
+        90.0, gt=0, le=3650, description="Recency weighting of the gap report: a ticket or question this many days "
+        "old counts half as much as one from today.",
+    )
+    review_interval_days: int = Field(90, ge=1, le=3650, description="Days since an article's last update or review "
+                                      "after which the freshness report lists it as due for review.")
+    deprecated_terms: str = Field(
+        "Classic Timesheets=>the new timesheets (Settings > Time tracking > Timesheet version)",
+        description="Comma-separated features or terms articles should no longer name, each optionally "
+        "'old=>what replaces it'. The default names the shipped sample product's retired feature.",
+    )
+    contradiction_min_score: float = Field(
+        0.87, ge=0.0, le=1.0, description="Search score at or above which a resolved ticket is about an article; "
+        "such a ticket resolved after the article's date with other steps contradicts it.",
+    )
+    contradiction_max_agreement: float = Field(
+        0.85, ge=0.0, le=1.0, description="A resolution follows an article when one of its sentences is at least this close "
+        "(cosine) to a sentence of the article; below it (or when it says the product changed), it contradicts it.",
+    )
+    contradiction_min_tickets: int = Field(2, ge=1, le=100, description="Newer tickets resolved differently before "
+                                           "an article is reported as contradicted.")
+    unhelpful_min_shown: int = Field(20, ge=1, description="Times an article must be shown in the window before its "
+                                     "helpfulness is judged.")
+    unhelpful_min_votes: int = Field(5, ge=1, description="Feedback votes an article needs before its helpfulness is judged.")
+    unhelpful_max_ratio: float = Field(0.5, ge=0.0, le=1.0, description="Share of helpful votes below which a "
+                                       "much-shown article is reported as unhelpful.")
+    draft_engine: str = Field(
+        "auto", pattern=r"^(auto|extractive|claude)$", description="Who writes drafts: 'claude' (needs "
+        "KB_ANTHROPIC_API_KEY), 'extractive' (offline, from the tickets' own sentences), or 'auto' (Claude when a "
+        "key is set).",
+    )
+
     @field_validator("data_dir", "models_dir", "taxonomy_path", mode="after")
     @classmethod
     def _absolute(cls, v: Path | None) -> Path | None:
@@ -149,6 +200,20 @@ class Settings(BaseSettings):
     @property
     def translation_engine_list(self) -> list[str]:
         return [e.strip().lower() for e in self.translation_engines.split(",") if e.strip()]
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'records.sqlite3'}"
+
+    @property
+    def deprecated_term_map(self) -> dict[str, str | None]:
+        """Deprecated term -> what replaces it (None when the setting does not say)."""
+        out: dict[str, str | None] = {}
+        for item in self.deprecated_terms.split(","):
+            old, sep, new = item.partition("=>")
+            if old.strip():
+                out[old.strip()] = new.strip() or None if sep else None
+        return out
 
     @property
     def admin_key_path(self) -> Path:

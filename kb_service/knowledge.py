@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
+import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ingest.documents import SourceDocument
@@ -25,15 +26,21 @@ from kb_service.engines.langdetect import default_detector
 from kb_service.engines.vector_index import VectorIndex, open_client
 from kb_service.retrieval.answer import AnswerComposer
 from kb_service.retrieval.search import Hit, RetrievalOptions, SearchFilters, Searcher
+from kb_service.storage.database import open_database
+from kb_service.storage.drafts import DraftStore
 from kb_service.storage.glossaries import GlossaryStore
+from kb_service.storage.history import History
+from kb_service.storage.searchlog import SearchLog
 from kb_service.storage.sources import SourceStore, StoredSource
 from kb_service.translation.service import Translator, build_engines
 from kb_service.triage.taxonomy import load_taxonomy
 
 if TYPE_CHECKING:
+    from kb_service.engines.embed_cache import CachedEmbedder
     from kb_service.autoresponse.followup import FollowupClassifier
     from kb_service.autoresponse.responder import AutoResponder
     from kb_service.triage.engine import Triage
+    from kb_service.writers.desk import WritersDesk
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "ingest" / "sample"
 SIDE_VECTORS_KEY, SIDE_VECTORS_FORMAT = "side_vectors", "1"  # bump when windows or title lines change
@@ -52,6 +59,7 @@ class Suggestions:
     articles: list[Hit]
     tickets: list[Hit]
     query_language: str | None
+    vector: np.ndarray | None = None
 
 
 class KnowledgeBase:
@@ -84,7 +92,13 @@ class KnowledgeBase:
         self._triage: Triage | None = None
         self._auto_responder: AutoResponder | None = None
         self._followups: FollowupClassifier | None = None
+        self._cached_embedder: CachedEmbedder | None = None
         self._triage_lock = threading.RLock()  # also guards the other parts built on first use
+        self.database = open_database(settings.effective_database_url)
+        self.search_log = SearchLog(self.database)
+        self.history = History(self.database)
+        self.drafts = DraftStore(self.database)
+        self._desk: WritersDesk | None = None
         self.glossaries = GlossaryStore(settings.glossaries_db_path)
         self.translator = Translator(self.glossaries, self.detector, build_engines(settings))
         self.translator.seed_defaults()
@@ -98,6 +112,26 @@ class KnowledgeBase:
 
                 self._triage = Triage(self)
             return self._triage
+
+    @property
+    def desk(self) -> "WritersDesk":
+        """Writers' tools: clusters, reports, drafts and their review, article versions."""
+        with self._triage_lock:
+            if self._desk is None:
+                from kb_service.writers.desk import WritersDesk
+
+                self._desk = WritersDesk(self)
+            return self._desk
+
+    @property
+    def cached_embedder(self) -> "CachedEmbedder":
+        """The embedder behind a content-addressed cache (triage training, ticket clusters, logged questions)."""
+        with self._triage_lock:
+            if self._cached_embedder is None:
+                from kb_service.engines.embed_cache import CachedEmbedder, EmbeddingCache
+
+                self._cached_embedder = CachedEmbedder(self.embedder, EmbeddingCache(self.settings.embedding_cache_path))
+            return self._cached_embedder
 
     @property
     def auto_responder(self) -> "AutoResponder":
@@ -138,9 +172,12 @@ class KnowledgeBase:
     def close(self) -> None:
         if self._triage is not None:
             self._triage.close()
+        if self._cached_embedder is not None:
+            self._cached_embedder.cache.close()
         self.index.close()
         self.store.close()
         self.glossaries.close()
+        self.database.dispose()
 
     # --- writes ------------------------------------------------------------
     def ingest_paths(
@@ -241,4 +278,22 @@ class KnowledgeBase:
         vec = self.searcher.embed_query(text)  # embed once, search twice
         arts = self.searcher.search(text, top_articles, SearchFilters(source="article"), language, vector=vec)
         ticks = self.searcher.search(text, top_tickets, SearchFilters(source="ticket"), arts.query_language, vector=vec)
-        return Suggestions(arts.hits, ticks.hits, arts.query_language)
+        return Suggestions(arts.hits, ticks.hits, arts.query_language, vec)
+
+    def log_request(self, endpoint: str, query: str, language: str | None, hits: list[Hit], answered: bool | None,
+                    key_id: str | None, vector: np.ndarray | None) -> int | None:
+        """Record a search, answer or suggestion in the search log (query redacted first). `answered`
+        None: the best article scored at or above the answer threshold. A failure to log is logged,
+        never the caller's failure: the customer still gets the answer."""
+        articles = [h for h in hits if h.kind == "article"]
+        top = articles[0].score if articles else None
+        if answered is None:
+            answered = top is not None and top >= self.settings.answer_min_score
+        try:
+            return self.search_log.record(
+                endpoint, self.redactor.redact(query), language, top, answered,
+                [h.source_id.removeprefix("article:") for h in articles], key_id, vector,
+            )
+        except Exception:
+            log.exception("could not write the search log")
+            return None

@@ -4,7 +4,8 @@ from fastapi import APIRouter, Depends
 
 from kb_service.api.deps import KBDep, SettingsDep, require
 from kb_service.api.schemas import AnswerIn, AnswerOut, CitationOut
-from kb_service.api.search import check_length, public_id
+from kb_service.api.keys import Principal
+from kb_service.api.search import actor, check_length, public_id
 from kb_service.api.translation import compliance_out, into_language
 from kb_service.knowledge import KnowledgeBase
 from kb_service.retrieval.search import SearchFilters
@@ -14,12 +15,13 @@ router = APIRouter(tags=["answer"])
 HANDOFF_MESSAGE = "The help centre has no article that answers this. A member of the support team can help."
 
 
-@router.post("/v1/answer", response_model=AnswerOut, dependencies=[Depends(require("answer"))])
-def answer(body: AnswerIn, kb: KBDep, settings: SettingsDep) -> AnswerOut:
+@router.post("/v1/answer", response_model=AnswerOut)
+def answer(body: AnswerIn, kb: KBDep, settings: SettingsDep, who: Principal = Depends(require("answer"))) -> AnswerOut:
     check_length(body.question, settings, "question")
     f = body.filters
     filters = SearchFilters("article", tuple(f.language or ()), f.product_area, tuple(f.tags or ())) if f else None
     a = kb.answers.answer(body.question, filters, body.language)
+    log_id = kb.log_request("answer", body.question, a.question_language, a.passages, a.answered, actor(who), a.query_vector)
     out = AnswerOut(
         answered=a.answered,
         answer=a.answer,
@@ -30,6 +32,7 @@ def answer(body: AnswerIn, kb: KBDep, settings: SettingsDep) -> AnswerOut:
         question_language=a.question_language,
         answer_language=a.answer_language,
         article_language=a.answer_language,
+        log_id=log_id,
     )
     if a.answered and a.answer:
         # the customer's language when an engine covers the pair; the citations stay as they are

@@ -54,6 +54,7 @@ class SearchOut(BaseModel):
     query_language: str | None
     took_ms: float
     hits: list[HitOut]
+    log_id: int | None = Field(None, description="This request's row in the search log; send it with POST /v1/feedback.")
 
 
 class AnswerFiltersIn(Strict):
@@ -89,6 +90,7 @@ class AnswerOut(BaseModel):
     translation_engine: str | None = None
     compliance: "ComplianceOut | None" = Field(None, description="Glossary compliance of the translated answer.")
     language_note: str | None = Field(None, description="Why the answer is not in the question's language, when it is not.")
+    log_id: int | None = Field(None, description="This request's row in the search log; send it with POST /v1/feedback.")
 
 
 class SuggestIn(Strict):
@@ -117,6 +119,7 @@ class SuggestOut(BaseModel):
     tickets: list[TicketHitOut]
     classification: Classification | None = Field(None, description="With classify=true.")
     escalation: EscalationResult | None = Field(None, description="With escalate=true (its classification is the one above).")
+    log_id: int | None = Field(None, description="This request's row in the search log; send it with POST /v1/feedback.")
 
 
 class ArticleIn(Strict):

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException
 
 from kb_service.api.deps import KBDep, SettingsDep, require
+from kb_service.api.keys import Principal
 from kb_service.api.schemas import HitOut, SearchFiltersIn, SearchIn, SearchOut
 from kb_service.config import Settings
 from kb_service.retrieval.search import Hit, SearchFilters
@@ -44,9 +45,16 @@ def hit_out(hit: Hit) -> HitOut:
     )
 
 
-@router.post("/v1/search", response_model=SearchOut, dependencies=[Depends(require("search"))])
-def search(body: SearchIn, kb: KBDep, settings: SettingsDep) -> SearchOut:
+def actor(who: Principal) -> str:
+    """How a key is named in the audit trail and the search log."""
+    return f"{who.scope}:{who.key_id}"
+
+
+@router.post("/v1/search", response_model=SearchOut)
+def search(body: SearchIn, kb: KBDep, settings: SettingsDep, who: Principal = Depends(require("search"))) -> SearchOut:
     """Ranked articles and tickets for a query in any supported language; each source appears once."""
     check_length(body.query, settings, "query")
     result = kb.searcher.search(body.query, body.top_k, to_filters(body.filters), body.language)
-    return SearchOut(query_language=result.query_language, took_ms=round(result.took_ms, 2), hits=[hit_out(h) for h in result.hits])
+    log_id = kb.log_request("search", body.query, result.query_language, result.hits, None, actor(who), result.vector)
+    return SearchOut(query_language=result.query_language, took_ms=round(result.took_ms, 2),
+                     hits=[hit_out(h) for h in result.hits], log_id=log_id)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from kb_service.api.deps import KBDep, SettingsDep, require
 from kb_service.api.keys import Principal
 from kb_service.api.schemas import SuggestIn, SuggestOut, TicketHitOut
-from kb_service.api.search import check_length, hit_out
+from kb_service.api.search import actor, check_length, hit_out
 from kb_service.api.triage import customer_of, utc
 from kb_service.triage.engine import TicketInput
 
@@ -31,6 +31,7 @@ def suggest(body: SuggestIn, kb: KBDep, settings: SettingsDep, who: Principal = 
         else:
             classification = triage.classify(ticket, tier=customer.tier if customer else None)
     s = kb.suggest(text, body.top_articles, body.top_tickets, body.language)
+    log_id = kb.log_request("suggest", text, s.query_language, s.articles, None, actor(who), s.vector)
     tickets = []
     for h in s.tickets:
         base = hit_out(h).model_dump()
@@ -45,5 +46,5 @@ def suggest(body: SuggestIn, kb: KBDep, settings: SettingsDep, who: Principal = 
         )
     return SuggestOut(
         query_language=s.query_language, articles=[hit_out(h) for h in s.articles], tickets=tickets,
-        classification=classification, escalation=escalation,
+        classification=classification, escalation=escalation, log_id=log_id,
     )

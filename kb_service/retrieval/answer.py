@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from kb_service.retrieval.search import Hit, SearchFilters, Searcher
 
 _STEP = re.compile(r"^\s*(\d+[.)]|[-*•])\s+")
@@ -37,6 +39,7 @@ class Answer:
     answer_language: str | None
     passages: list[Hit] = field(default_factory=list)
     reason: str | None = None
+    query_vector: np.ndarray | None = None
 
 
 def trim_passage(text: str, max_chars: int) -> str:
@@ -89,6 +92,7 @@ class AnswerComposer:
                 answer_language=None,
                 passages=hits,
                 reason="no article in the knowledge base matches this question well enough",
+                query_vector=result.vector,
             )
         best = hits[0]
         text = trim_passage(best.text, self.max_chars)
@@ -106,4 +110,5 @@ class AnswerComposer:
             question_language=result.query_language,
             answer_language=best.language,
             passages=hits,
+            query_vector=result.vector,
         )

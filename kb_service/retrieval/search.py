@@ -104,6 +104,7 @@ class SearchResult:
     query_language: str | None
     query_language_confidence: float
     took_ms: float
+    vector: np.ndarray | None = None  # the query's embedding (before the language shift), for the search log
 
 
 def strip_title_line(text: str, title: str) -> str:
@@ -203,8 +204,8 @@ class Searcher:
         else:
             det = self.detector.detect(query)
             lang, conf = det.language, det.confidence
-        vec = self.embed_query(query) if vector is None else vector
-        vec = self.shift.apply(vec, lang)
+        raw = self.embed_query(query) if vector is None else vector
+        vec = self.shift.apply(raw, lang)
         pool = max(top_k * 2, RESCORE_POOL) if self.options.rescores and self.store is not None else top_k
         # several chunks of one source may rank high, and the corrections reorder:
         # over-fetch, correct, then keep each source's best chunk
@@ -221,7 +222,7 @@ class Searcher:
         hits.sort(key=lambda h: -h.score)
         if self.options.prefer_own_language and lang and conf >= OWN_LANGUAGE_MIN_CONFIDENCE:
             hits = self._prefer_own_language(hits, languages.base(lang) or "")
-        return SearchResult(hits[:top_k], lang, conf, (time.perf_counter() - start) * 1000)
+        return SearchResult(hits[:top_k], lang, conf, (time.perf_counter() - start) * 1000, raw)
 
     def _prefer_own_language(self, hits: list[Hit], own: str) -> list[Hit]:
         """Put the customer's-language version of an article before the other-language one it translates.

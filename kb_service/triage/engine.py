@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kb_service.engines.embed_cache import CachedEmbedder, EmbeddingCache
+from ingest.documents import ticket_text
 from kb_service.retrieval.search import SearchFilters
 from kb_service.storage.tickets import Correction, Customer, TicketRecord, TicketStore
 from kb_service.triage import escalation as esc
@@ -121,8 +121,7 @@ class Triage:
         self.settings = settings
         self.taxonomy = taxonomy or kb.taxonomy
         self.store = store or TicketStore(settings.tickets_db_path)
-        self.cache = EmbeddingCache(settings.embedding_cache_path)
-        self.cached = CachedEmbedder(kb.embedder, self.cache)
+        self.cached = kb.cached_embedder  # shared: ticket vectors embedded for training serve the clusters too
         self.signals = SignalDetector(self.cached)
         self._model: TriageModel | None = None
         self._model_lock = threading.Lock()
@@ -138,7 +137,6 @@ class Triage:
 
     def close(self) -> None:
         self.wait_for_training()
-        self.cache.close()
         self.store.close()
 
     # --- the labelled history ------------------------------------------------
@@ -152,7 +150,7 @@ class Triage:
                 "priority": d.priority, "team": d.queue,
             }
             tid = d.source_id.removeprefix("ticket:")
-            out[tid] = Example(tid, f"{d.title}\n\n{d.body}".strip(), {k: v for k, v in labels.items() if v})
+            out[tid] = Example(tid, ticket_text(d), {k: v for k, v in labels.items() if v})
         for rec, _ in self.store.labelled():
             prior = out.get(rec.id)
             labels = {**(prior.labels if prior else {}), **rec.labels}

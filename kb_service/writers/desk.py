@@ -1,0 +1,237 @@
+"""The writers' desk: the workflow behind the API and the CLI.
+
+Article writes with versions, drafts from ticket clusters, their review (edit, approve = publish and
+index, reject), and the gap and freshness reports. Every change names who made it (`actor`) and is
+kept in the audit trail.
+
+Order of writes on publication: the article goes into the index first, then the draft's new state
+and the article's version are committed together. If that commit is refused (someone else approved
+or rejected the draft in between), the article is put back as it was, so a draft is never
+half-approved.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ingest.documents import ParseError, SourceDocument
+from ingest.markdown import parse_markdown
+from kb_service.storage.drafts import DRAFT, Draft, DraftStateError
+from kb_service.storage.sources import StoredSource
+from kb_service.writers.clusters import Cluster, TicketClusters
+from kb_service.writers.drafting import ClaudeDrafter, DraftContent, ExtractiveDrafter
+from kb_service.writers.freshness import FreshnessChecker, FreshnessReport, window_start
+from kb_service.writers.gaps import GapReport, gap_report
+
+if TYPE_CHECKING:
+    from kb_service.knowledge import KnowledgeBase
+
+log = logging.getLogger(__name__)
+MAX_DRAFT_TICKETS = 50  # the most central tickets of a bigger cluster are enough to write from
+
+
+class NotFound(LookupError):
+    """An id that does not exist; the message names it."""
+
+
+class Conflict(ValueError):
+    """The change conflicts with what is stored (an article id taken, a draft no longer a draft)."""
+
+
+class InvalidInput(ValueError):
+    """Input that is well-formed but unusable (a body that does not parse, a ticket without resolution)."""
+
+
+def slugify(title: str) -> str:
+    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80].strip("-")
+    return slug or "article"
+
+
+def article_document(article_id: str, title: str, body: str, language: str | None, url: str | None = None,
+                     updated: str | None = None, tags: list[str] | None = None, product_area: str | None = None) -> SourceDocument:
+    """An article as the API writes it: a Markdown body parsed like a Markdown file."""
+    try:
+        parsed = parse_markdown(Path(f"{article_id}.md"), text=body)
+    except ParseError as exc:
+        raise InvalidInput(f"article body: {exc}") from exc
+    return SourceDocument(
+        source_id="article:" + article_id, kind="article", title=title, sections=parsed.sections, language=language,
+        url=url, updated=updated or date.today().isoformat(), tags=tags or [], product_area=product_area,
+        links=parsed.links, origin=None,
+    )
+
+
+@dataclass
+class Published:
+    stored: StoredSource
+    created: bool
+    version: int | None  # None when the content did not change
+
+
+class WritersDesk:
+    def __init__(self, kb: "KnowledgeBase") -> None:
+        self.kb = kb
+        self.clusters = TicketClusters(kb)
+        self.freshness = FreshnessChecker(kb, self.clusters)
+
+    # --- articles ------------------------------------------------------------------
+    def publish(self, doc: SourceDocument, actor: str | None, action: str | None = None,
+                details: dict[str, Any] | None = None) -> Published:
+        """Create or replace an article (indexed at once) and record the new version."""
+        aid = doc.source_id.removeprefix("article:")
+        before = self.kb.store.get(doc.source_id)
+        summary, stored = self.kb.put_and_read(doc)
+        if not (summary.added or summary.updated):
+            return Published(stored, False, None)
+        action = action or ("created" if summary.added else "updated")
+        version = self.kb.history.record_version(aid, action, stored.doc, actor, previous=before.doc if before else None,
+                                                 details=details)
+        return Published(stored, bool(summary.added), version)
+
+    def delete_article(self, article_id: str, actor: str | None) -> None:
+        before = self.kb.store.get("article:" + article_id)
+        if before is None:
+            raise NotFound(f"no article with id {article_id!r}")
+        self.kb.delete_sources(["article:" + article_id])
+        self.kb.history.record_version(article_id, "deleted", None, actor, previous=before.doc)
+
+    def restore(self, article_id: str, number: int, actor: str | None) -> Published:
+        v = self.kb.history.version(article_id, number)
+        if v is None:
+            known = [x.version for x in self.kb.history.versions(article_id)]
+            raise NotFound(f"article {article_id!r} has no version {number}" + (f" (versions: {known})" if known else " (no versions)"))
+        if v.doc is None:
+            raise InvalidInput(f"version {number} of {article_id!r} records its deletion; restore an earlier one")
+        doc = SourceDocument.from_dict(v.doc.to_dict())
+        doc.updated, doc.origin = date.today().isoformat(), None
+        return self.publish(doc, actor, "restored", {"from_version": number})
+
+    def mark_reviewed(self, article_id: str, actor: str | None, note: str | None) -> str:
+        if self.kb.store.get("article:" + article_id) is None:
+            raise NotFound(f"no article with id {article_id!r}")
+        return self.kb.history.mark_reviewed(article_id, actor, note)
+
+    # --- drafts --------------------------------------------------------------------
+    def cluster(self, cluster_id: str) -> Cluster:
+        c = self.clusters.compute().get(cluster_id)
+        if c is None:
+            raise NotFound(
+                f"no ticket cluster with id {cluster_id!r}; clusters change when tickets are added, so read the current "
+                "ones from GET /v1/reports/gaps or GET /v1/clusters"
+            )
+        return c
+
+    def resolved_tickets(self, ticket_ids: list[str]) -> list[SourceDocument]:
+        docs, missing, unresolved = [], [], []
+        for tid in ticket_ids:
+            stored = self.kb.store.get("ticket:" + tid)
+            if stored is None:
+                missing.append(tid)
+            elif not stored.doc.resolution:
+                unresolved.append(tid)
+            else:
+                docs.append(stored.doc)
+        if missing:
+            raise NotFound(f"no resolved ticket in the knowledge base with id {', '.join(repr(m) for m in missing)}")
+        if unresolved:
+            raise InvalidInput(f"tickets without a resolution cannot be drafted from: {', '.join(unresolved)}")
+        return docs
+
+    def drafter(self, engine: str | None = None) -> ExtractiveDrafter | ClaudeDrafter:
+        from kb_service.llm import from_settings
+
+        choice = engine or self.kb.settings.draft_engine
+        extractive = ExtractiveDrafter(self.kb.cached_embedder, self.kb.redactor, self.kb.translator)
+        if choice == "extractive":
+            return extractive
+        client = from_settings(self.kb.settings)
+        if client is None:
+            if choice == "claude":
+                raise InvalidInput("drafts by Claude need KB_ANTHROPIC_API_KEY; use engine 'extractive' or 'auto'")
+            return extractive
+        return ClaudeDrafter(client, extractive)
+
+    def create_draft(self, actor: str | None, cluster_id: str | None = None, ticket_ids: list[str] | None = None,
+                     language: str | None = None, engine: str | None = None) -> Draft:
+        if cluster_id:
+            cluster = self.cluster(cluster_id)
+            ids = cluster.ticket_ids[:MAX_DRAFT_TICKETS]
+        else:
+            ids = list(dict.fromkeys(ticket_ids or []))
+        docs = self.resolved_tickets(ids)
+        drafter = self.drafter(engine)
+        vectors = self.clusters.question_vectors(docs[:3])
+        related = self.clusters.articles_for(docs[:3], vectors)
+        content: DraftContent = drafter.draft(docs, related, language)
+        return self.kb.drafts.create(
+            content.title, content.language, content.to_markdown(citations=False), content.to_dict(),
+            content.sources or ids, cluster_id, content.engine, actor,
+        )
+
+    def edit_draft(self, draft_id: str, actor: str | None, title: str | None, body: str | None, language: str | None,
+                   revision: int | None) -> Draft:
+        draft = self.require_draft(draft_id)
+        if body is not None:
+            article_document(draft.id, title or draft.title, body, language or draft.language)  # must parse
+        try:
+            return self.kb.drafts.edit(draft_id, {"title": title, "body": body, "language": language}, actor, revision)
+        except DraftStateError as exc:
+            raise Conflict(str(exc)) from exc
+
+    def approve_draft(self, draft_id: str, actor: str | None, article_id: str | None = None, replace: bool = False,
+                      tags: list[str] | None = None, product_area: str | None = None, url: str | None = None,
+                      revision: int | None = None) -> tuple[Draft, Published]:
+        draft = self.require_draft(draft_id)
+        if draft.status != DRAFT:
+            raise Conflict(f"draft {draft_id} is {draft.status}; only a draft in status 'draft' can be approved")
+        aid = article_id or slugify(draft.title)
+        before = self.kb.store.get("article:" + aid)
+        doc = article_document(aid, draft.title, draft.body, draft.language, url=url, tags=tags, product_area=product_area)
+        retried = before is not None and before.content_hash == doc.content_hash()  # published, then the commit failed
+        if before is not None and not replace and not retried:
+            raise Conflict(f"an article with id {aid!r} exists; give another article_id, or replace: true to publish "
+                           "this draft as its new version")
+        summary, stored = self.kb.put_and_read(doc)
+        try:
+            approved = self.kb.drafts.approve(draft_id, aid, stored.doc, before.doc if before else None, actor, revision)
+        except DraftStateError as exc:
+            # someone else changed the draft meanwhile: take the publication back
+            if before is not None:
+                self.kb.put_and_read(before.doc)
+            else:
+                self.kb.delete_sources(["article:" + aid])
+            raise Conflict(str(exc)) from exc
+        versions = self.kb.history.versions(aid)
+        return approved, Published(stored, bool(summary.added), versions[-1].version if versions else None)
+
+    def reject_draft(self, draft_id: str, actor: str | None, reason: str, revision: int | None = None) -> Draft:
+        self.require_draft(draft_id)
+        try:
+            return self.kb.drafts.reject(draft_id, reason, actor, revision)
+        except DraftStateError as exc:
+            raise Conflict(str(exc)) from exc
+
+    def require_draft(self, draft_id: str) -> Draft:
+        d = self.kb.drafts.get(draft_id)
+        if d is None:
+            raise NotFound(f"no draft with id {draft_id!r}")
+        return d
+
+    # --- reports -------------------------------------------------------------------
+    def gap_report(self, now: datetime | None = None, limit: int = 50) -> GapReport:
+        now = now or datetime.now(timezone.utc)
+        clustering = self.clusters.compute(now)
+        entries = list(self.kb.search_log.entries(since=window_start(now, self.kb.settings.gap_window_days), vectors=True))
+        return gap_report(self.kb, clustering, entries, now, limit)
+
+    def freshness_report(self, now: datetime | None = None, limit: int = 500) -> FreshnessReport:
+        now = now or datetime.now(timezone.utc)
+        traffic = self.kb.search_log.article_traffic(since=window_start(now, self.kb.settings.gap_window_days))
+        return self.freshness.report(now, traffic, self.kb.history.last_reviews(), limit)
