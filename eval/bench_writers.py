@@ -40,7 +40,7 @@ def _settings(data_dir: Path, models_dir: Path | None) -> Settings:
 
 
 def write_tickets(path: Path, n: int, source: Path) -> int:
-    rows = list(read_jsonl(source / "train.jsonl")) + list(read_jsonl(source / "dev.jsonl"))
+    rows = [r for name in ("train.jsonl", "dev.jsonl") for _, r in read_jsonl(source / name, ValueError)]
     with path.open("w", encoding="utf-8") as f:
         for i, r in enumerate(rows[:n]):
             f.write(json.dumps({
@@ -112,7 +112,7 @@ def bench_freshness(data_dir: Path, models_dir: Path | None, corpus: Path) -> di
     kb = KnowledgeBase(_settings(data_dir, models_dir))
     try:
         docs = []
-        for r in read_jsonl(corpus):
+        for _, r in read_jsonl(corpus, ValueError):
             meta = r.get("metadata") or {}
             updated = (meta.get("last_update") or "").replace("/", "-") or None
             docs.append(SourceDocument(

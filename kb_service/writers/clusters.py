@@ -30,20 +30,13 @@ import numpy as np
 from ingest.documents import SourceDocument, ticket_text
 from kb_service.retrieval.search import SearchFilters
 from kb_service.triage.classifier import EMBED_BATCH, MAX_TOKENS
+from kb_service.writers.drafting import RelatedArticle
 
 if TYPE_CHECKING:
     from kb_service.knowledge import KnowledgeBase
 
 SEARCHED_MEMBERS = 3  # central tickets searched to find a cluster's article
 EMBED_SLICE = 256  # tickets embedded per call: searches wait for the embedder between slices
-
-
-@dataclass
-class RelatedArticle:
-    article_id: str  # public id
-    title: str
-    url: str | None
-    score: float
 
 
 @dataclass

@@ -250,7 +250,7 @@ def ui_path(text: str) -> str | None:
             first = pieces[-1] if pieces else first
         else:
             words = first.split()
-            for k in range(len(words) - 1, -1, -1):
+            for k in range(len(words) - 2, -1, -1):  # the segment keeps at least its last word
                 if words[k].lower() in _PATH_LEAD_WORDS:
                     words = words[k + 1:]
                     break
@@ -494,8 +494,11 @@ _EN_OUTCOME = re.compile(
 )
 
 
+_EN_LEADING_PLACE = re.compile(r"^(?P<place>(?:(?:on|in|under|from|at|within|inside)\s[^,]{1,60},\s+){1,2})(?P<rest>\S.*)$", re.I)
+
+
 def _en_base(word: str) -> str | None:
-    w = word.lower().strip(_QUOTES)
+    w = word.lower().strip(".,;:!?" + _QUOTES)
     if w in _EN_PAST:
         return _EN_PAST[w]
     if w in _EN_BASE:
@@ -578,6 +581,11 @@ def _en_imperative(clause: str) -> tuple[str, bool]:
     base = _en_base(first)
     if base and (first.lower().strip(_QUOTES) in _EN_BASE or first.lower().strip(_QUOTES) in _EN_PAST):
         return _with_tail(_cap(base), tail), True
+    m = _EN_LEADING_PLACE.match(text)
+    if m and not _EN_LEADING_PLACE.match(m.group("rest")):
+        act, ok = _en_imperative(m.group("rest"))
+        if ok:  # "On the Schedule, hold Shift": the place stays, the verb is put in the imperative
+            return _cap(m.group("place")) + act[:1].lower() + act[1:], True
     return text, False
 
 
@@ -627,7 +635,7 @@ _ACTION_STEMS: dict[str, tuple[str, ...]] = {
            "voeg", "voer", "verwijder", "wijzig", "kopieer", "bevestig", "exporteer", "importeer", "sla", "synchroniseer",
            "herstart", "koppel", "ontkoppel", "gebruik"),
 }
-_NOUN_ENDING = re.compile(r"(?:tion|sion|xion|ción|sión|ção|ções|ment|ements|ung|ungen|ado[rs]?|dad|ité|eur)$")
+_NOUN_ENDING = re.compile(r"(?:tion|sion|xion|ción|sión|ção|ções|ment|ements|ung|ungen|ado[rs]?|dad|tud|ité|eur)$")
 _JA_ACTION = ("してください", "ください", "しました", "クリック", "タップ", "選択", "削除", "変更", "追加", "再起動",
               "接続", "保存", "オンに", "オフに", "設定し", "にして", "押し", "入れ", "差し替え", "インストール")
 _OUTCOME_WORDS: dict[str, re.Pattern[str]] = {
@@ -917,7 +925,7 @@ class ClauseReader:
             return False
         if lang == "en":
             p = _EN_LEADING_ADVERB.sub("", p)
-            first = p.split(" ")[0].lower()
+            first = p.split(" ")[0].lower().strip(".,;:!?" + _QUOTES)
             if first in _EN_PAST or first in _EN_BASE or first in _EN_GERUND:
                 return not _EN_NOUN_THEN_STATE.match(p)
             m = _EN_CUSTOMER_SUBJECT.match(p)

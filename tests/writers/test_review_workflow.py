@@ -6,6 +6,7 @@ scopes, and clear 4xx errors that change nothing."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any, Iterator
@@ -42,7 +43,13 @@ def desk_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]
         (src / Path(rel).name).write_bytes((SAMPLE_DIR / "articles" / rel).read_bytes())
     tickets = (SAMPLE_DIR / "tickets" / "tickets.jsonl").read_text(encoding="utf-8")
     (src / "tickets.jsonl").write_text(tickets + json.dumps(PII_TICKET) + "\n", encoding="utf-8")
-    kb = KnowledgeBase(make_settings(root / "data", unhelpful_min_shown=3, unhelpful_min_votes=2))
+    # KB_TEST_DATABASE_URL runs this module on another database (PostgreSQL), emptied first
+    url = os.environ.get("KB_TEST_DATABASE_URL")
+    if url:
+        from kb_service.storage.database import metadata, open_database
+
+        metadata.drop_all(open_database(url))
+    kb = KnowledgeBase(make_settings(root / "data", unhelpful_min_shown=3, unhelpful_min_votes=2, database_url=url))
     summary = kb.ingest_paths([src])
     assert not summary.errors, summary.errors
     yield kb
