@@ -281,7 +281,7 @@ class KnowledgeBase:
         return Suggestions(arts.hits, ticks.hits, arts.query_language, vec)
 
     def log_request(self, endpoint: str, query: str, language: str | None, hits: list[Hit], answered: bool | None,
-                    key_id: str | None, vector: np.ndarray | None) -> int | None:
+                    key_id: str | None, vector: np.ndarray | None, articles_searched: bool = True) -> int | None:
         """Record a search, answer or suggestion in the search log (query redacted first). `answered`
         None: the best article scored at or above the answer threshold. A failure to log is logged,
         never the caller's failure: the customer still gets the answer."""
@@ -292,7 +292,7 @@ class KnowledgeBase:
         try:
             return self.search_log.record(
                 endpoint, self.redactor.redact(query), language, top, answered,
-                [h.source_id.removeprefix("article:") for h in articles], key_id, vector,
+                [h.source_id.removeprefix("article:") for h in articles], key_id, vector, articles_searched,
             )
         except Exception:
             log.exception("could not write the search log")

@@ -55,6 +55,7 @@ def search(body: SearchIn, kb: KBDep, settings: SettingsDep, who: Principal = De
     """Ranked articles and tickets for a query in any supported language; each source appears once."""
     check_length(body.query, settings, "query")
     result = kb.searcher.search(body.query, body.top_k, to_filters(body.filters), body.language)
-    log_id = kb.log_request("search", body.query, result.query_language, result.hits, None, actor(who), result.vector)
+    log_id = kb.log_request("search", body.query, result.query_language, result.hits, None, actor(who), result.vector,
+                            articles_searched=not (body.filters and body.filters.source == "ticket"))
     return SearchOut(query_language=result.query_language, took_ms=round(result.took_ms, 2),
                      hits=[hit_out(h) for h in result.hits], log_id=log_id)

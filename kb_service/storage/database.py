@@ -29,6 +29,7 @@ search_log = Table(
     Column("top_score", Float),  # the best article's score; None when no article came back
     Column("answered", Boolean, nullable=False),  # answer: answered; search/suggest: best article >= answer_min_score
     Column("shown", Text, nullable=False),  # JSON list of article ids, best first
+    Column("articles_searched", Boolean, nullable=False, default=True),  # False: a search of tickets only
     Column("key_id", String(32)),
     Column("vector", LargeBinary),  # the query's embedding, float16, for grouping questions in the gap report
     Index("search_log_at", "at"),

@@ -126,6 +126,7 @@ class DraftStore:
             if version is not None:
                 article_id, doc, previous = version
                 details = {**details, "version": add_version(conn, article_id, "approved", doc, actor, previous)}
+                write_audit(conn, actor, "approved", "article", article_id, {"version": details["version"], "draft": draft_id})
             write_audit(conn, actor, action, "draft", draft_id, details)
         return self.require(draft_id)
 

@@ -30,6 +30,7 @@ class LogEntry:
     answered: bool
     shown: list[str]
     vector: np.ndarray | None = None
+    articles_searched: bool = True
 
 
 @dataclass
@@ -45,14 +46,16 @@ class SearchLog:
         self.engine = engine
 
     def record(self, endpoint: str, query: str, language: str | None, top_score: float | None, answered: bool,
-               shown: list[str], key_id: str | None = None, vector: np.ndarray | None = None) -> int:
-        """`query` must already be redacted."""
+               shown: list[str], key_id: str | None = None, vector: np.ndarray | None = None,
+               articles_searched: bool = True) -> int:
+        """`query` must already be redacted. `articles_searched` False: a search restricted to tickets,
+        which says nothing about what the articles cover."""
         blob = np.asarray(vector, dtype=np.float16).tobytes() if vector is not None else None
         with self.engine.begin() as conn:
             result = conn.execute(insert(search_log).values(
                 at=now_iso(), endpoint=endpoint, query=query, language=language,
                 top_score=None if top_score is None else round(float(top_score), 4), answered=answered,
-                shown=json.dumps(shown), key_id=key_id, vector=blob,
+                shown=json.dumps(shown), key_id=key_id, vector=blob, articles_searched=articles_searched,
             ))
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
@@ -122,5 +125,5 @@ def _entry(row: object, vectors: bool) -> LogEntry:
         vec = np.frombuffer(r.vector, dtype=np.float16).astype(np.float32)  # type: ignore[attr-defined]
     return LogEntry(
         r.id, r.at, r.endpoint, r.query, r.language, r.top_score, bool(r.answered),  # type: ignore[attr-defined]
-        json.loads(r.shown), vec,  # type: ignore[attr-defined]
+        json.loads(r.shown), vec, bool(r.articles_searched),  # type: ignore[attr-defined]
     )

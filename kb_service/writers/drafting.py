@@ -27,8 +27,8 @@ of the tickets' own sentences, chosen and merged with the multilingual e5 embedd
   were redacted whole (so a name found in a signature is removed from the resolution too):
   defence in depth, since a ticket may reach this module without having been through ingest.
 
-Thresholds, tuned on the sample tickets (see `/work/scratch/drafting/tune.py` in the writing of
-this module; numbers in the constants' comments).
+The merge thresholds were tuned on hand-labelled same-issue groups of the sample tickets; the
+numbers are in the comments of the constants.
 
 **Claude (`ClaudeDrafter`).** With an API key, Claude rewrites the extractive draft from the same
 grounded material (tickets and extractive claims inside tags, marked as data). Its draft is used
@@ -63,13 +63,14 @@ log = logging.getLogger(__name__)
 # Cosines are between e5 query embeddings with each language's mean direction removed in full
 # (LANGUAGE_SHIFT; kb_service/retrieval/language_shift.py). Tuned on hand-labelled pairs of 21
 # same-issue groups of the sample tickets (57 tickets, 6 languages), scored as the pairs that
-# average-linkage clustering puts together (scripts and labels: /work/scratch/drafting/tune*.py):
-# * actions, 85 same-step pairs / 255 other pairs: F1 0.914 at 0.85 (shift 0), 0.927 at 0.86
-#   (shift 1.0; 76 right, 3 wrong, 9 missed), 0.914 at 0.87, 0.890 at 0.89. Passage embeddings
-#   do worse (best 0.896); the language shift helps most across languages.
-# * symptom sentences, 44/114 pairs: F1 0.884 at 0.85-0.86, 0.844 at 0.87, 0.779 at 0.88.
-# * causes, 36/53 pairs: F1 0.897 at 0.86-0.87, 0.932 at 0.88, 0.901 at 0.89.
-STEP_MERGE_THRESHOLD = 0.86
+# average-linkage clustering puts together (F1 over cross-ticket pairs; a pair of clauses where one
+# holds two steps was left out):
+# * actions, 85 same-step pairs / 218 other pairs: shift 1.0: F1 0.893 at 0.85, 0.907 at 0.86,
+#   0.918 at 0.87 (73 right, 1 wrong, 12 missed), 0.883 at 0.88-0.89; without the shift the best
+#   is 0.909 (at 0.84), with passage embeddings 0.900.
+# * symptom sentences, 44/78 pairs: F1 0.903 at 0.85-0.86, 0.864 at 0.87, 0.789 at 0.88.
+# * causes, 36/64 pairs: F1 0.824 at 0.86, 0.864 at 0.87, 0.872 at 0.88, 0.865 at 0.89.
+STEP_MERGE_THRESHOLD = 0.87
 SYMPTOM_MERGE_THRESHOLD = 0.86
 CAUSE_MERGE_THRESHOLD = 0.88
 LANGUAGE_SHIFT = 1.0
@@ -1070,8 +1071,10 @@ class ExtractiveDrafter:
         lang = self._draft_language(ts, language)
         notes: list[str] = []
 
-        symptoms = self._symptom_items(ts)
-        clause_items = self._clause_items(ts)
+        # a sentence that names a ticket ("same fix as T-1003") would put the id in the published text
+        named = _ids_pattern([t.id for t in ts])
+        symptoms = [i for i in self._symptom_items(ts) if not named.search(i.text)]
+        clause_items = [i for i in self._clause_items(ts) if not named.search(i.text)]
         subjects = [t.subject for t in ts]
         texts = subjects + [i.text for i in symptoms] + [i.text for i in clause_items]
         langs = [t.language for t in ts] + [ts[i.ticket].language for i in symptoms] + [ts[i.ticket].language for i in clause_items]
@@ -1359,6 +1362,12 @@ class ExtractiveDrafter:
             return None
 
 
+def _ids_pattern(ids: list[str]) -> re.Pattern[str]:
+    """Any of the public ticket ids, as a word (case-insensitive)."""
+    alts = "|".join(re.escape(i) for i in sorted(set(ids), key=len, reverse=True) if i)
+    return re.compile(rf"(?<![\w-])(?:{alts})(?![\w-])", re.I) if alts else re.compile(r"(?!x)x")
+
+
 def _same_language(a: str | None, b: str | None) -> bool:
     return bool(a and b) and languages.base(a) == languages.base(b)
 
@@ -1433,8 +1442,9 @@ class ClaudeDrafter:
             "per step; give the menu path of a step as written in the tickets.",
             "troubleshooting: actions that resolved only some of the tickets.",
             "Every item has \"sources\": the ids of the tickets it comes from, exactly as given in the id attribute "
-            "(for example T-1019), at least one per item. A step that shows a screen, menu or dialog has "
-            "\"screenshot\": what the screenshot should show (for example the menu path), else null.",
+            "(for example T-1019), at least one per item. Never write a ticket id in a text: the text is published. "
+            "A step that shows a screen, menu or dialog has \"screenshot\": what the screenshot should show (for "
+            "example the menu path), else null.",
             "Never write personal data: no names of people, e-mail addresses, phone numbers, card or bank account "
             "numbers, addresses, and no placeholders such as [NAME] or [EMAIL].",
             "Answer with one JSON object and nothing else, of this shape: "
@@ -1460,7 +1470,8 @@ class ClaudeDrafter:
         for section in ("when", "steps", "troubleshooting"):
             parts.append(f"<{section}>")
             for c in getattr(draft, section):
-                parts.append(f'<claim sources="{_attr(", ".join(c.sources))}">{_x(c.text)}</claim>')
+                lang = f' language="{_attr(c.language)}"' if c.language else ""
+                parts.append(f'<claim sources="{_attr(", ".join(c.sources))}"{lang}>{_x(c.text)}</claim>')
             parts.append(f"</{section}>")
         parts.append("</extractive_draft>")
         parts.append("<related_articles>")
@@ -1517,6 +1528,10 @@ class ClaudeDrafter:
         trouble = claims("troubleshooting", True)
         if not steps:
             raise DraftRejected("the draft has no steps")
+        named = _ids_pattern(ticket_ids)
+        texts = [title] + [t for c in when + steps + trouble for t in (c.text, c.screenshot or "")]
+        if any(named.search(t) for t in texts):  # ids belong in sources; the text gets published
+            raise DraftRejected("the draft names ticket ids in its text")
         used = {s for c in when + steps + trouble for s in c.sources}
         return DraftContent(
             title=r(" ".join(title.split())), language=base_draft.language, when=when, steps=steps,

@@ -17,8 +17,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -114,6 +116,9 @@ class FreshnessChecker:
     def __init__(self, kb: "KnowledgeBase", clusters: TicketClusters) -> None:
         self.kb = kb
         self.clusters = clusters
+        # which article each newer ticket is about: one search per ticket, kept until a source changes
+        self._about: tuple[str, dict[str, list[tuple[str, float]]]] | None = None
+        self._lock = threading.Lock()
 
     def report(self, now: datetime | None = None, traffic: dict[str, "ArticleTraffic"] | None = None,
                reviews: dict[str, tuple[str, str | None]] | None = None, limit: int = 500) -> FreshnessReport:
@@ -229,17 +234,13 @@ class FreshnessChecker:
                    if st.doc.resolution and (day(st.doc.resolved) or day(st.doc.created) or "") > oldest]
         if not tickets:
             return {}, 0
-        vectors = self.clusters.question_vectors(tickets)
+        by_id = {d.source_id: d for d in tickets}
         about: dict[str, list[tuple[SourceDocument, float]]] = {}
-        for d, v in zip(tickets, vectors):
-            hits = self.kb.searcher.search(d.title, top_k=1, filters=SearchFilters(source="article"),
-                                           query_language=d.language, vector=v).hits
-            if not hits or hits[0].score < s.contradiction_min_score:
-                continue
-            aid = hits[0].source_id.removeprefix("article:")
-            when = day(d.resolved) or day(d.created) or ""
-            if when > dates.get(aid, "9999"):
-                about.setdefault(aid, []).append((d, hits[0].score))
+        for aid, found in self._tickets_about(tickets).items():
+            for sid, score in found:
+                d = by_id[sid]
+                if (day(d.resolved) or day(d.created) or "") > dates.get(aid, "9999"):
+                    about.setdefault(aid, []).append((d, score))
         docs = {st.doc.source_id.removeprefix("article:"): st.doc for st in articles}
         out: dict[str, list[dict[str, Any]]] = {}
         cached = self.kb.cached_embedder
@@ -265,6 +266,29 @@ class FreshnessChecker:
             if len(disagree) >= s.contradiction_min_tickets:
                 out[aid] = sorted(disagree, key=lambda x: str(x["resolved"]), reverse=True)
         return out, len(tickets)
+
+
+    def _tickets_about(self, tickets: list[SourceDocument]) -> dict[str, list[tuple[str, float]]]:
+        """article id -> (ticket source id, score) for each ticket whose best article scores at least
+        KB_CONTRADICTION_MIN_SCORE; computed once per state of the knowledge base."""
+        s = self.kb.settings
+        h = hashlib.sha256(f"{s.contradiction_min_score}".encode())
+        for sid, (content_hash, _) in sorted(self.kb.store.states().items()):
+            h.update(f"\x1e{sid}\x1f{content_hash}".encode())
+        h.update("\x1d".join(sorted(d.source_id for d in tickets)).encode())
+        fp = h.hexdigest()
+        with self._lock:
+            if self._about is not None and self._about[0] == fp:
+                return self._about[1]
+            vectors = self.clusters.question_vectors(tickets)
+            out: dict[str, list[tuple[str, float]]] = {}
+            for d, v in zip(tickets, vectors):
+                hits = self.kb.searcher.search(d.title, top_k=1, filters=SearchFilters(source="article"),
+                                               query_language=d.language, vector=v).hits
+                if hits and hits[0].score >= s.contradiction_min_score:
+                    out.setdefault(hits[0].source_id.removeprefix("article:"), []).append((d.source_id, hits[0].score))
+            self._about = (fp, out)
+            return out
 
 
 def window_start(now: datetime, days: int) -> str:

@@ -122,7 +122,7 @@ def gap_report(kb: "KnowledgeBase", clustering: Clustering, entries: list["LogEn
     threshold = s.gap_min_score
     uncovered = [c for c in clustering.clusters if c.best_score < threshold]
     items = [_cluster_item(c, now, s.gap_half_life_days) for c in uncovered]
-    weak = [e for e in entries if e.top_score is None or e.top_score < threshold]
+    weak = [e for e in entries if e.articles_searched and (e.top_score is None or e.top_score < threshold)]
     groups = [g for g in question_groups(kb, weak) if len(g) >= s.cluster_min_size or any(not e.answered for e in g)]
     items += [_question_item(kb, g, now, s.gap_half_life_days) for g in groups]
     items.sort(key=lambda i: (-i.priority, -i.volume, i.id))

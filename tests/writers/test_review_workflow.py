@@ -85,6 +85,10 @@ def test_every_search_answer_and_suggestion_is_logged(api: TestClient, desk_kb: 
     entry = desk_kb.search_log.get(s["log_id"])
     assert entry.endpoint == "search" and entry.language == "de" and entry.shown[0] == "two-factor-authentication"
     assert desk_kb.search_log.get(g["log_id"]).endpoint == "suggest"
+    # a search of tickets only is logged, but says nothing about the articles: never a gap
+    t = api.post("/v1/search", json={"query": "payroll export broken", "filters": {"source": "ticket"}}, headers=auth("agent")).json()
+    entry = desk_kb.search_log.get(t["log_id"])
+    assert entry is not None and entry.articles_searched is False and entry.shown == []
 
 
 def test_feedback_on_answers_and_articles(api: TestClient) -> None:
