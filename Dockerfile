@@ -11,6 +11,6 @@ COPY ingest ./ingest
 COPY eval ./eval
 # the prepared model lives in the image; the data (index, source store, keys) in the /data volume
 ENV KB_MODELS_DIR=/opt/kb-models
-RUN pip install . && kb models prepare
+RUN pip install '.[postgres]' && kb models prepare
 EXPOSE 8000
 CMD ["sh", "-c", "kb ingest --sample && kb serve"]
