@@ -739,17 +739,6 @@ def _conj(lang: str) -> re.Pattern[str]:
     return re.compile(rf"\s*,\s*(?:{words})\s+|\s+(?:{words})\s+|\s*,\s*|\s*:\s+", re.I)
 
 
-@dataclass
-class Clause:
-    """A piece of a resolution: one action, a cause/explanation, or an outcome."""
-
-    ticket: int  # index of the ticket in the cluster
-    text: str  # as written (actions: in the imperative when an English rule applied)
-    original: str
-    kind: ClauseKind
-    position: float = 0.0  # relative position among the ticket's clauses of the same kind (0..1)
-
-
 def _split_outside(text: str, rx: re.Pattern[str]) -> list[tuple[str, str]]:
     """Split at matches of `rx` that are outside parentheses and quotes: [(piece, separator before)]."""
     depth = 0
@@ -918,9 +907,11 @@ class ClauseReader:
 
     @staticmethod
     def _gerund_list(left: str, piece: str, lang: str) -> bool:
+        """A later gerund of "walked them through X-ing, Y-ing and Z-ing" (or "advised X-ing and Y-ing")."""
         return lang == "en" and bool(re.match(r"^\w+ing\b", piece)) and bool(_EN_GERUND_HEAD.match(left))
 
     def _starts_with_action(self, piece: str, lang: str) -> bool:
+        """Whether a piece opens with an action verb (German: or closes with one)."""
         p = piece.strip().strip(_QUOTES)
         if not p:
             return False
@@ -1263,6 +1254,8 @@ class ExtractiveDrafter:
 
     # -- steps ------------------------------------------------------------------------------------------
     def _clause_items(self, ts: list[_Ticket]) -> list[_Item]:
+        """The action and cause clauses of every resolution, each with its relative position among
+        the clauses of its kind in its ticket (the order of the steps is the mean of these)."""
         items: list[_Item] = []
         for i, t in enumerate(ts):
             clauses = self.reader.clauses(t.resolution, t.language)
@@ -1298,6 +1291,7 @@ class ExtractiveDrafter:
 
     # -- shared -----------------------------------------------------------------------------------------
     def _group(self, items: list[_Item], threshold: float) -> list[list[int]]:
+        """Items that say the same thing, one per ticket at most (indices into `items`)."""
         m = np.stack([it.vector for it in items])  # type: ignore[misc]
         return average_linkage(m @ m.T, [it.ticket for it in items], threshold)
 
@@ -1310,6 +1304,8 @@ class ExtractiveDrafter:
 
     @staticmethod
     def _text_rank(k: int, group: list[int], items: list[_Item], central: list[float]) -> tuple[float, ...]:
+        """Sort key of a member's text: a UI path first (the most useful wording of a step), then the
+        closest to the other members, then ticket order (determinism)."""
         it = items[k]
         if len(group) > 1:
             m = np.stack([items[j].vector for j in group])  # type: ignore[misc]
@@ -1409,6 +1405,8 @@ class ClaudeDrafter:
         self.extractive = extractive
 
     def draft(self, tickets: list[SourceDocument], related: list[RelatedArticle], language: str | None = None) -> DraftContent:
+        """Claude's draft when it validates (engine "claude"), else the extractive one with a note why.
+        The extractive draft is made first either way: it is part of Claude's material and the fallback."""
         base_draft = self.extractive.draft(tickets, related, language)
         ts = self.extractive._prepare(tickets)
         system = self.system_prompt(base_draft.language)
@@ -1416,9 +1414,7 @@ class ClaudeDrafter:
         try:
             reply = self.client.complete(system, user, max_tokens=self.max_tokens)
             return self.parse(reply, base_draft, [t.id for t in ts])
-        except LLMError as exc:
-            reason = f"Claude's draft was not used: {exc}"
-        except DraftRejected as exc:
+        except (LLMError, DraftRejected) as exc:
             reason = f"Claude's draft was not used: {exc}"
         log.info("%s", reason)
         base_draft.notes.append(reason)
@@ -1541,7 +1537,7 @@ class ClaudeDrafter:
 
 
 __all__ = [
-    "Claim", "ClaudeDrafter", "DraftContent", "DraftRejected", "ExtractiveDrafter", "RelatedArticle",
-    "CAUSE_MERGE_THRESHOLD", "STEP_MERGE_THRESHOLD", "SYMPTOM_MERGE_THRESHOLD", "clean_subject", "is_question", "screenshot_for", "sentences",
-    "ui_path",
+    "CAUSE_MERGE_THRESHOLD", "STEP_MERGE_THRESHOLD", "SYMPTOM_MERGE_THRESHOLD", "Claim", "ClauseReader", "ClaudeDrafter",
+    "DraftContent", "DraftRejected", "ExtractiveDrafter", "RelatedArticle", "clean_subject", "is_question", "labels",
+    "screenshot_for", "sentences", "ui_path",
 ]
