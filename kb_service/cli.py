@@ -394,10 +394,6 @@ def eval_translate(
         typer.echo(f"translations written to {output}")
 
 
-if __name__ == "__main__":
-    app()
-
-
 # --- writers' reports ---------------------------------------------------------------------------
 
 
@@ -417,6 +413,7 @@ def _table(columns: list[tuple[str, str, int]], rows: list[dict[str, Any]]) -> N
 def _report(name: str, as_csv: bool, as_json: bool, limit: int) -> None:
     """Shared by `kb report gaps` and `kb report freshness`: through the running service when there is
     one, else from the data directory."""
+    from kb_service.api.reports import freshness_report_out, gap_report_out
     from kb_service.storage.sources import SourceStore
     from kb_service.writers.export import FRESHNESS_COLUMNS, GAP_COLUMNS, freshness_rows, gap_rows, to_csv
 
@@ -434,7 +431,12 @@ def _report(name: str, as_csv: bool, as_json: bool, limit: int) -> None:
             return
         _print_report(name, data)
         return
-    if not settings.sources_db_path.is_file() or SourceStore(settings.sources_db_path).count() == 0:
+    empty = True
+    if settings.sources_db_path.is_file():
+        store = SourceStore(settings.sources_db_path)
+        empty = store.count() == 0
+        store.close()
+    if empty:
         typer.echo(f"The knowledge base in {settings.data_dir} is empty: there is nothing to report. Ingest help-centre "
                    "articles and resolved tickets first (kb ingest PATH, or kb ingest --sample).")
         return
@@ -442,10 +444,10 @@ def _report(name: str, as_csv: bool, as_json: bool, limit: int) -> None:
     try:
         if name == "gaps":
             gaps = kb.desk.gap_report(limit=limit)
-            rows, columns, data = gap_rows(gaps), GAP_COLUMNS, _as_json(gaps)
+            rows, columns, data = gap_rows(gaps), GAP_COLUMNS, gap_report_out(gaps).model_dump()
         else:
             fresh = kb.desk.freshness_report(limit=limit)
-            rows, columns, data = freshness_rows(fresh), FRESHNESS_COLUMNS, _as_json(fresh)
+            rows, columns, data = freshness_rows(fresh), FRESHNESS_COLUMNS, freshness_report_out(fresh).model_dump()
     finally:
         kb.close()
     if as_csv:
@@ -454,12 +456,6 @@ def _report(name: str, as_csv: bool, as_json: bool, limit: int) -> None:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         _print_report(name, data)
-
-
-def _as_json(report: Any) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return asdict(report)  # type: ignore[no-any-return]
 
 
 def _print_report(name: str, data: dict[str, Any]) -> None:
@@ -480,7 +476,7 @@ def _print_report(name: str, data: dict[str, Any]) -> None:
             rows.append({
                 "rank": rank, "kind": i["kind"], "id": i["id"], "volume": i["volume"], "priority": f"{i['priority']:.2f}",
                 "last": i["last_seen"], "langs": " ".join(i["languages"]),
-                "nearest": f"{near.get('id') or near.get('article_id')} ({near['score']:.3f})" if near else "-",
+                "nearest": f"{near['id']} ({near['score']:.3f})" if near else "-",
                 "example": (i["examples"] or [""])[0],
             })
         _table([("rank", "#", 3), ("kind", "kind", 9), ("id", "id", 12), ("volume", "n", 4), ("priority", "priority", 8),
@@ -519,3 +515,7 @@ def report_freshness(
 ) -> None:
     """Articles past their review interval, naming deprecated terms, contradicted by newer tickets, or unhelpful."""
     _report("freshness", as_csv, as_json, limit)
+
+
+if __name__ == "__main__":
+    app()

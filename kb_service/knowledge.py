@@ -93,7 +93,7 @@ class KnowledgeBase:
         self._auto_responder: AutoResponder | None = None
         self._followups: FollowupClassifier | None = None
         self._cached_embedder: CachedEmbedder | None = None
-        self._triage_lock = threading.RLock()  # also guards the other parts built on first use
+        self._lazy_lock = threading.RLock()  # guards the parts built on first use
         self.database = open_database(settings.effective_database_url)
         self.search_log = SearchLog(self.database)
         self.history = History(self.database)
@@ -106,7 +106,7 @@ class KnowledgeBase:
     @property
     def triage(self) -> "Triage":
         """Classification and escalation, built on first use (it embeds its reference phrases once)."""
-        with self._triage_lock:
+        with self._lazy_lock:
             if self._triage is None:
                 from kb_service.triage.engine import Triage
 
@@ -116,7 +116,7 @@ class KnowledgeBase:
     @property
     def desk(self) -> "WritersDesk":
         """Writers' tools: clusters, reports, drafts and their review, article versions."""
-        with self._triage_lock:
+        with self._lazy_lock:
             if self._desk is None:
                 from kb_service.writers.desk import WritersDesk
 
@@ -126,7 +126,7 @@ class KnowledgeBase:
     @property
     def cached_embedder(self) -> "CachedEmbedder":
         """The embedder behind a content-addressed cache (triage training, ticket clusters, logged questions)."""
-        with self._triage_lock:
+        with self._lazy_lock:
             if self._cached_embedder is None:
                 from kb_service.engines.embed_cache import CachedEmbedder, EmbeddingCache
 
@@ -136,7 +136,7 @@ class KnowledgeBase:
     @property
     def auto_responder(self) -> "AutoResponder":
         """Auto-responses, built on first use (Claude writes them when a key is set)."""
-        with self._triage_lock:
+        with self._lazy_lock:
             if self._auto_responder is None:
                 from kb_service.autoresponse.responder import AutoResponder
                 from kb_service.llm import from_settings
@@ -148,7 +148,7 @@ class KnowledgeBase:
     @property
     def followups(self) -> "FollowupClassifier":
         """Reads customers' follow-ups to auto-responses; built on first use (it embeds its phrases once)."""
-        with self._triage_lock:
+        with self._lazy_lock:
             if self._followups is None:
                 from kb_service.autoresponse.followup import FollowupClassifier
 
@@ -287,12 +287,18 @@ class KnowledgeBase:
         never the caller's failure: the customer still gets the answer."""
         articles = [h for h in hits if h.kind == "article"]
         top = articles[0].score if articles else None
+        if not articles and hits:
+            articles_searched = False  # tickets filled the results: they say nothing about the articles
         if answered is None:
             answered = top is not None and top >= self.settings.answer_min_score
         try:
+            redacted = self.redactor.redact(query)
             return self.search_log.record(
-                endpoint, self.redactor.redact(query), language, top, answered,
-                [h.source_id.removeprefix("article:") for h in articles], key_id, vector, articles_searched,
+                endpoint, redacted, language, top, answered, [h.source_id.removeprefix("article:") for h in articles],
+                key_id,
+                # the embedding of what was asked, only when nothing was redacted from it: an embedding can
+                # be partly inverted; the gap report embeds the redacted text of the others
+                vector if redacted == query else None, articles_searched,
             )
         except Exception:
             log.exception("could not write the search log")

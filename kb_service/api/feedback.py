@@ -14,6 +14,8 @@ router = APIRouter(tags=["feedback"])
 def feedback(body: FeedbackIn, kb: KBDep, who: Principal = Depends(require("feedback"))) -> FeedbackOut:
     """Rate a logged answer, search or suggestion (`log_id` from its response), an article, or an
     article as shown in one of them. Ratings feed the freshness report's `unhelpful` findings."""
+    if body.log_id is None and who.scope == "widget":
+        raise HTTPException(422, "a widget rates the answer it showed: give its log_id")
     if body.log_id is not None:
         entry = kb.search_log.get(body.log_id)
         if entry is None:

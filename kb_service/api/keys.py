@@ -8,6 +8,7 @@ including ingest and key management).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 import secrets
@@ -36,7 +37,7 @@ class KeyConfigError(ValueError):
 @dataclass(frozen=True)
 class Principal:
     scope: Scope
-    key_id: str  # a short, non-secret prefix for logs
+    key_id: str  # a short hash of the key: names it in logs and the audit trail, reveals none of it
 
     def can(self, permission: str) -> bool:
         return permission in GRANTS[self.scope]
@@ -86,5 +87,5 @@ class KeyRing:
         found: Principal | None = None
         for key, scope in self._keys:
             if hmac.compare_digest(key, raw):
-                found = Principal(scope, presented[:6])
+                found = Principal(scope, "k" + hashlib.sha256(raw).hexdigest()[:8])
         return found

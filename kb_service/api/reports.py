@@ -14,6 +14,8 @@ from kb_service.api.schemas_writers import (
 )
 from kb_service.writers.clusters import Cluster, RelatedArticle
 from kb_service.writers.export import FRESHNESS_COLUMNS, GAP_COLUMNS, freshness_rows, gap_rows, to_csv
+from kb_service.writers.freshness import FreshnessReport
+from kb_service.writers.gaps import GapReport
 
 router = APIRouter(tags=["reports"], dependencies=[Depends(require("reports"))])
 Format = Annotated[Literal["json", "csv"], Query(description="csv: one row per item, for spreadsheets.")]
@@ -31,6 +33,19 @@ def cluster_out(c: Cluster, min_score: float) -> ClusterOut:
         tickets=[ClusterTicketOut(id=t.ticket_id, title=t.title, language=t.language, at=t.at, centrality=t.centrality)
                  for t in c.tickets],
     )
+
+
+def gap_report_out(report: GapReport) -> GapReportOut:
+    """The API's (and `kb report gaps --json`'s) shape of the gap report."""
+    return GapReportOut(
+        generated_at=report.generated_at, summary=report.summary,
+        items=[GapItemOut(**{**asdict(i), "nearest_article": related_out(i.nearest_article)}) for i in report.items],
+    )
+
+
+def freshness_report_out(report: FreshnessReport) -> FreshnessReportOut:
+    return FreshnessReportOut(generated_at=report.generated_at, summary=report.summary,
+                              findings=[FindingOut(**asdict(f)) for f in report.findings])
 
 
 def _csv(text: str, name: str) -> Response:
@@ -70,10 +85,7 @@ def gaps(kb: KBDep, format: Format = "json", limit: Annotated[int, Query(ge=1, l
     report = kb.desk.gap_report(limit=limit)
     if format == "csv":
         return _csv(to_csv(GAP_COLUMNS, gap_rows(report)), "gaps")
-    return GapReportOut(
-        generated_at=report.generated_at, summary=report.summary,
-        items=[GapItemOut(**{**asdict(i), "nearest_article": related_out(i.nearest_article)}) for i in report.items],
-    )
+    return gap_report_out(report)
 
 
 @router.get("/v1/reports/freshness", response_model=FreshnessReportOut, responses={200: {"content": {"text/csv": {}}}})
@@ -83,5 +95,4 @@ def freshness(kb: KBDep, format: Format = "json", limit: Annotated[int, Query(ge
     report = kb.desk.freshness_report(limit=limit)
     if format == "csv":
         return _csv(to_csv(FRESHNESS_COLUMNS, freshness_rows(report)), "freshness")
-    return FreshnessReportOut(generated_at=report.generated_at, summary=report.summary,
-                              findings=[FindingOut(**asdict(f)) for f in report.findings])
+    return freshness_report_out(report)

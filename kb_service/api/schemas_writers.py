@@ -13,7 +13,8 @@ ArticleIdStr = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,127}$", description="Lowerca
 
 
 class FeedbackIn(Strict):
-    log_id: int | None = Field(None, ge=1, description="The `log_id` of the answer, search or suggestion being rated.")
+    log_id: int | None = Field(None, ge=1, le=2**63 - 1, description="The `log_id` of the answer, search or suggestion "
+                               "being rated (required with a widget key). Rating it again replaces the earlier rating.")
     article_id: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9-]{0,127}$", description="The article being rated.")
     helpful: bool
     comment: str | None = Field(None, max_length=2000, description="What was missing; stored redacted.")
@@ -197,7 +198,7 @@ class DraftEditIn(Strict):
     title: str | None = Field(None, min_length=1, max_length=300)
     body: str | None = Field(None, min_length=1, max_length=200_000, description="Markdown.")
     language: LanguageCode | None = None
-    revision: int | None = Field(None, ge=1, description="The revision you edited; a newer one is a 409.")
+    revision: int | None = Field(None, ge=1, le=2**31, description="The revision you edited; a newer one is a 409.")
 
     @model_validator(mode="after")
     def _something(self) -> "DraftEditIn":
@@ -212,12 +213,12 @@ class DraftApproveIn(Strict):
     tags: list[str] = Field(default_factory=list, max_length=50)
     product_area: str | None = Field(None, max_length=100)
     url: str | None = Field(None, max_length=2000)
-    revision: int | None = Field(None, ge=1)
+    revision: int | None = Field(None, ge=1, le=2**31)
 
 
 class DraftRejectIn(Strict):
     reason: str = Field(..., min_length=3, max_length=2000)
-    revision: int | None = Field(None, ge=1)
+    revision: int | None = Field(None, ge=1, le=2**31)
 
 
 class ArticleVersionOut(BaseModel):

@@ -105,8 +105,9 @@ class DraftStore:
 
     def _transition(self, draft_id: str, values: dict[str, Any], actor: str | None, action: str,
                     details: dict[str, Any], expected_revision: int | None = None,
-                    version: tuple[str, SourceDocument, SourceDocument | None] | None = None) -> Draft:
-        """Change a draft that is still a draft; `version`: (article id, published doc, previous doc)."""
+                    version: tuple[str, SourceDocument] | None = None) -> tuple[Draft, int | None]:
+        """Change a draft that is still a draft; `version`: (article id, published doc) to record as the
+        article's new version in the same transaction. Returns the draft and that version's number."""
         current = self.require(draft_id)
         if current.status != DRAFT:
             raise DraftStateError(f"draft {draft_id} is {current.status}; only a draft in status 'draft' can be {action}")
@@ -123,29 +124,36 @@ class DraftStore:
             )
             if result.rowcount != 1:
                 raise DraftStateError(f"draft {draft_id} was changed by someone else at the same time; read it again")
+            number = None
             if version is not None:
-                article_id, doc, previous = version
-                details = {**details, "version": add_version(conn, article_id, "approved", doc, actor, previous)}
-                write_audit(conn, actor, "approved", "article", article_id, {"version": details["version"], "draft": draft_id})
+                article_id, doc = version
+                number = add_version(conn, article_id, "approved", doc, actor)
+                details = {**details, "version": number}
+                write_audit(conn, actor, "approved", "article", article_id, {"version": number, "draft": draft_id})
             write_audit(conn, actor, action, "draft", draft_id, details)
-        return self.require(draft_id)
+        return self.require(draft_id), number
 
     def edit(self, draft_id: str, changes: dict[str, Any], actor: str | None, expected_revision: int | None = None) -> Draft:
         """`changes`: any of title, body, language. The audit keeps the fields before and after."""
         current = self.require(draft_id)
+        if current.status != DRAFT:
+            raise DraftStateError(f"draft {draft_id} is {current.status}; only a draft in status 'draft' can be edited")
+        if expected_revision is not None and expected_revision != current.revision:
+            raise DraftStateError(f"draft {draft_id} changed since you read it (revision {current.revision}, you sent "
+                                  f"{expected_revision}); read it again and redo your change")
         changed = {k: v for k, v in changes.items() if v is not None and getattr(current, k) != v}
         details = {k: {"before": getattr(current, k), "after": v} for k, v in changed.items()}
         if not changed:
             return current
-        return self._transition(draft_id, changed, actor, "edited", details, expected_revision)
+        return self._transition(draft_id, changed, actor, "edited", details, current.revision)[0]
 
-    def approve(self, draft_id: str, article_id: str, doc: SourceDocument, previous: SourceDocument | None,
-                actor: str | None, expected_revision: int | None = None) -> Draft:
+    def approve(self, draft_id: str, article_id: str, doc: SourceDocument, actor: str | None,
+                expected_revision: int | None = None) -> tuple[Draft, int | None]:
         return self._transition(
             draft_id, {"status": APPROVED, "article_id": article_id}, actor, "approved",
-            {"article": article_id}, expected_revision, version=(article_id, doc, previous),
+            {"article": article_id}, expected_revision, version=(article_id, doc),
         )
 
     def reject(self, draft_id: str, reason: str, actor: str | None, expected_revision: int | None = None) -> Draft:
         return self._transition(draft_id, {"status": REJECTED, "reason": reason}, actor, "rejected",
-                                {"reason": reason}, expected_revision)
+                                {"reason": reason}, expected_revision)[0]

@@ -48,21 +48,13 @@ def write_audit(conn: Connection, actor: str | None, action: str, object_type: s
     ))
 
 
-def add_version(conn: Connection, article_id: str, action: str, doc: SourceDocument | None, actor: str | None,
-                previous: SourceDocument | None = None) -> int:
-    """Record a new version (inside the caller's transaction); returns its number. `previous`: the
-    stored content before this write, recorded first as version 1 when the article has no history."""
+def add_version(conn: Connection, article_id: str, action: str, doc: SourceDocument | None, actor: str | None) -> int:
+    """Record a new version (inside the caller's transaction); returns its number. Callers serialise
+    writes to one article (WritersDesk's lock); the unique constraint refuses a duplicate number."""
     last = conn.execute(
         select(func.max(article_versions.c.version)).where(article_versions.c.article_id == article_id)
     ).scalar()
-    number = int(last or 0)
-    if number == 0 and previous is not None:
-        number = 1
-        conn.execute(insert(article_versions).values(
-            article_id=article_id, version=1, at=now_iso(), actor=None, action="ingested",
-            doc=json.dumps(previous.to_dict(), ensure_ascii=False), content_hash=previous.content_hash(),
-        ))
-    number += 1
+    number = int(last or 0) + 1
     conn.execute(insert(article_versions).values(
         article_id=article_id, version=number, at=now_iso(), actor=actor, action=action,
         doc=json.dumps(doc.to_dict(), ensure_ascii=False) if doc is not None else None,
@@ -84,11 +76,21 @@ class History:
 
     # --- versions ------------------------------------------------------------
     def record_version(self, article_id: str, action: str, doc: SourceDocument | None, actor: str | None,
-                       previous: SourceDocument | None = None, details: dict[str, Any] | None = None) -> int:
+                       details: dict[str, Any] | None = None) -> int:
         with self.engine.begin() as conn:
-            number = add_version(conn, article_id, action, doc, actor, previous)
+            number = add_version(conn, article_id, action, doc, actor)
             write_audit(conn, actor, action, "article", article_id, {"version": number, **(details or {})})
         return number
+
+    def ensure_original(self, article_id: str, doc: SourceDocument) -> None:
+        """An article with no history yet (ingested from a file) gets its current content recorded as
+        version 1, before the API first changes it."""
+        with self.engine.begin() as conn:
+            exists = conn.execute(
+                select(article_versions.c.id).where(article_versions.c.article_id == article_id).limit(1)
+            ).first()
+            if exists is None:
+                add_version(conn, article_id, "ingested", doc, None)
 
     def versions(self, article_id: str) -> list[ArticleVersion]:
         with self.engine.connect() as conn:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, select, update
 
 from kb_service.storage.database import feedback, now_iso, search_log
 
@@ -79,11 +79,19 @@ class SearchLog:
 
     def add_feedback(self, helpful: bool, log_id: int | None = None, article_id: str | None = None,
                      comment: str | None = None, key_id: str | None = None) -> int:
-        """`comment` must already be redacted."""
+        """`comment` must already be redacted. A request is rated once: rating the same logged request
+        (and article) again replaces the earlier rating, so one reader cannot outvote the others."""
+        values = dict(at=now_iso(), log_id=log_id, article_id=article_id, helpful=helpful, comment=comment, key_id=key_id)
         with self.engine.begin() as conn:
-            result = conn.execute(insert(feedback).values(
-                at=now_iso(), log_id=log_id, article_id=article_id, helpful=helpful, comment=comment, key_id=key_id,
-            ))
+            if log_id is not None:
+                same = (feedback.c.log_id == log_id) & (
+                    feedback.c.article_id.is_(None) if article_id is None else feedback.c.article_id == article_id
+                )
+                earlier = conn.execute(select(feedback.c.id).where(same).limit(1)).scalar()
+                if earlier is not None:
+                    conn.execute(update(feedback).where(feedback.c.id == earlier).values(**values))
+                    return int(earlier)
+            result = conn.execute(insert(feedback).values(**values))
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     def article_traffic(self, since: str | None = None) -> dict[str, ArticleTraffic]:

@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 SEARCHED_MEMBERS = 3  # central tickets searched to find a cluster's article
 EMBED_SLICE = 256  # tickets embedded per call: searches wait for the embedder between slices
+# Average linkage holds every pairwise distance: 10,000 tickets take 400 MB. Past that, the most
+# recent ones are clustered and the summary says how many were left out.
+MAX_TICKETS = 10_000
 
 
 @dataclass
@@ -82,6 +85,8 @@ class Clustering:
     singletons: int  # tickets in no cluster
     took_ms: dict[str, float]
     fingerprint: str
+    undated: int = 0  # tickets with no created or resolved date (dated by when they were indexed)
+    left_out: int = 0  # older tickets past MAX_TICKETS, not clustered
 
     def get(self, cluster_id: str) -> Cluster | None:
         return next((c for c in self.clusters if c.id == cluster_id), None)
@@ -122,6 +127,15 @@ def unit(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.maximum(norms, 1e-9)).astype(np.float32)
 
 
+def store_fingerprint(kb: "KnowledgeBase", *extra: object) -> str:
+    """A hash of every source's id and content (articles too: they decide coverage) and `extra`
+    settings: what is computed from the knowledge base is kept until this changes."""
+    h = hashlib.sha256("\x1f".join(str(x) for x in extra).encode())
+    for sid, (content_hash, _) in sorted(kb.store.states().items()):
+        h.update(f"\x1e{sid}\x1f{content_hash}".encode())
+    return h.hexdigest()
+
+
 def group_id(prefix: str, members: Iterable[str]) -> str:
     """A stable id from the members: the same tickets give the same cluster id after a restart."""
     return prefix + hashlib.sha1("\x1f".join(sorted(members)).encode("utf-8")).hexdigest()[:10]
@@ -146,10 +160,7 @@ class TicketClusters:
 
     def _fingerprint(self, window_start: str) -> str:
         s = self.kb.settings
-        h = hashlib.sha256(f"{s.cluster_similarity}\x1f{s.cluster_min_size}\x1f{s.gap_min_score}\x1f{window_start}".encode())
-        for sid, (content_hash, _) in sorted(self.kb.store.states().items()):
-            h.update(f"\x1e{sid}\x1f{content_hash}".encode())  # articles too: they decide coverage
-        return h.hexdigest()
+        return store_fingerprint(self.kb, s.cluster_similarity, s.cluster_min_size, s.gap_min_score, window_start)
 
     def compute(self, now: datetime | None = None) -> Clustering:
         """The clusters of the resolved tickets inside the gap window (`KB_GAP_WINDOW_DAYS`)."""
@@ -169,12 +180,20 @@ class TicketClusters:
         t0 = time.perf_counter()
         docs: list[SourceDocument] = []
         when: list[str] = []
+        undated = 0
         for stored in self.kb.store.iter_all(kind="ticket"):
             d = stored.doc
-            at = day(d.resolved) or day(d.created) or stored.indexed_at[:10]
+            dated = day(d.resolved) or day(d.created)
+            at = dated or stored.indexed_at[:10]  # an undated ticket counts from when it was indexed
             if at >= window_start:
                 docs.append(d)
                 when.append(at)
+                undated += dated is None
+        left_out = max(0, len(docs) - MAX_TICKETS)
+        if left_out:
+            keep = sorted(range(len(docs)), key=lambda i: when[i], reverse=True)[:MAX_TICKETS]
+            keep.sort()
+            docs, when = [docs[i] for i in keep], [when[i] for i in keep]
         timings["read"] = (time.perf_counter() - t0) * 1000
         t0 = time.perf_counter()
         raw = self.question_vectors(docs)
@@ -211,7 +230,8 @@ class TicketClusters:
             clusters.append(cluster)
         timings["articles"] = (time.perf_counter() - t0) * 1000
         clusters.sort(key=lambda c: (-c.size, c.last, c.id), reverse=False)
-        return Clustering(clusters, len(docs), singletons, {k: round(v, 1) for k, v in timings.items()}, fp)
+        return Clustering(clusters, len(docs), singletons, {k: round(v, 1) for k, v in timings.items()}, fp,
+                          undated=undated, left_out=left_out)
 
     def articles_for(self, docs: list[SourceDocument], vectors: np.ndarray, top_k: int = 3) -> list[RelatedArticle]:
         """The articles that best answer these tickets' questions, scored by their mean over them."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -49,9 +50,9 @@ class InvalidInput(ValueError):
 
 
 def slugify(title: str) -> str:
+    """An article id from a title; empty when the title has no Latin letters or digits (Japanese)."""
     text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii").lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80].strip("-")
-    return slug or "article"
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80].strip("-")
 
 
 def article_document(article_id: str, title: str, body: str, language: str | None, url: str | None = None,
@@ -80,27 +81,36 @@ class WritersDesk:
         self.kb = kb
         self.clusters = TicketClusters(kb)
         self.freshness = FreshnessChecker(kb, self.clusters)
+        # Article writes, their versions and draft transitions, one at a time: the version number is
+        # read and written, and an approval is published then committed, with nothing in between.
+        # (One process per data directory, as the embedded index requires.)
+        self._lock = threading.RLock()
 
     # --- articles ------------------------------------------------------------------
     def publish(self, doc: SourceDocument, actor: str | None, action: str | None = None,
                 details: dict[str, Any] | None = None) -> Published:
-        """Create or replace an article (indexed at once) and record the new version."""
+        """Create or replace an article (indexed at once) and record the new version. An article first
+        ingested from a file gets that content recorded as version 1 before anything overwrites it."""
         aid = doc.source_id.removeprefix("article:")
-        before = self.kb.store.get(doc.source_id)
-        summary, stored = self.kb.put_and_read(doc)
-        if not (summary.added or summary.updated):
-            return Published(stored, False, None)
-        action = action or ("created" if summary.added else "updated")
-        version = self.kb.history.record_version(aid, action, stored.doc, actor, previous=before.doc if before else None,
-                                                 details=details)
-        return Published(stored, bool(summary.added), version)
+        with self._lock:
+            before = self.kb.store.get(doc.source_id)
+            if before is not None:
+                self.kb.history.ensure_original(aid, before.doc)
+            summary, stored = self.kb.put_and_read(doc)
+            if not (summary.added or summary.updated):
+                return Published(stored, False, None)
+            action = action or ("created" if summary.added else "updated")
+            version = self.kb.history.record_version(aid, action, stored.doc, actor, details=details)
+            return Published(stored, bool(summary.added), version)
 
     def delete_article(self, article_id: str, actor: str | None) -> None:
-        before = self.kb.store.get("article:" + article_id)
-        if before is None:
-            raise NotFound(f"no article with id {article_id!r}")
-        self.kb.delete_sources(["article:" + article_id])
-        self.kb.history.record_version(article_id, "deleted", None, actor, previous=before.doc)
+        with self._lock:
+            before = self.kb.store.get("article:" + article_id)
+            if before is None:
+                raise NotFound(f"no article with id {article_id!r}")
+            self.kb.history.ensure_original(article_id, before.doc)
+            self.kb.delete_sources(["article:" + article_id])
+            self.kb.history.record_version(article_id, "deleted", None, actor)
 
     def restore(self, article_id: str, number: int, actor: str | None) -> Published:
         v = self.kb.history.version(article_id, number)
@@ -116,7 +126,7 @@ class WritersDesk:
     def mark_reviewed(self, article_id: str, actor: str | None, note: str | None) -> str:
         if self.kb.store.get("article:" + article_id) is None:
             raise NotFound(f"no article with id {article_id!r}")
-        return self.kb.history.mark_reviewed(article_id, actor, note)
+        return self.kb.history.mark_reviewed(article_id, actor, self.kb.redactor.redact(note) if note else None)
 
     # --- drafts --------------------------------------------------------------------
     def cluster(self, cluster_id: str) -> Cluster:
@@ -177,46 +187,62 @@ class WritersDesk:
 
     def edit_draft(self, draft_id: str, actor: str | None, title: str | None, body: str | None, language: str | None,
                    revision: int | None) -> Draft:
-        draft = self.require_draft(draft_id)
-        if body is not None:
-            article_document(draft.id, title or draft.title, body, language or draft.language)  # must parse
-        try:
-            return self.kb.drafts.edit(draft_id, {"title": title, "body": body, "language": language}, actor, revision)
-        except DraftStateError as exc:
-            raise Conflict(str(exc)) from exc
+        """A writer's edit. It is redacted like everything else in a draft: no draft holds personal data
+        (an address meant for readers goes in after publication, through PUT /v1/articles)."""
+        redact = self.kb.redactor.redact
+        title, body = (redact(title) if title else title), (redact(body) if body else body)
+        with self._lock:
+            draft = self.require_draft(draft_id)
+            if body is not None:
+                article_document(draft.id, title or draft.title, body, language or draft.language)  # must parse
+            try:
+                return self.kb.drafts.edit(draft_id, {"title": title, "body": body, "language": language}, actor, revision)
+            except DraftStateError as exc:
+                raise Conflict(str(exc)) from exc
 
     def approve_draft(self, draft_id: str, actor: str | None, article_id: str | None = None, replace: bool = False,
                       tags: list[str] | None = None, product_area: str | None = None, url: str | None = None,
                       revision: int | None = None) -> tuple[Draft, Published]:
-        draft = self.require_draft(draft_id)
-        if draft.status != DRAFT:
-            raise Conflict(f"draft {draft_id} is {draft.status}; only a draft in status 'draft' can be approved")
-        aid = article_id or slugify(draft.title)
-        before = self.kb.store.get("article:" + aid)
-        doc = article_document(aid, draft.title, draft.body, draft.language, url=url, tags=tags, product_area=product_area)
-        retried = before is not None and before.content_hash == doc.content_hash()  # published, then the commit failed
-        if before is not None and not replace and not retried:
-            raise Conflict(f"an article with id {aid!r} exists; give another article_id, or replace: true to publish "
-                           "this draft as its new version")
-        summary, stored = self.kb.put_and_read(doc)
-        try:
-            approved = self.kb.drafts.approve(draft_id, aid, stored.doc, before.doc if before else None, actor, revision)
-        except DraftStateError as exc:
-            # someone else changed the draft meanwhile: take the publication back
+        """Publish the draft as it was read (its revision is checked again when the approval is
+        committed); if the commit is refused, the publication is taken back."""
+        if replace and not article_id:
+            raise InvalidInput("replace: true needs the article_id of the article to replace")
+        with self._lock:
+            draft = self.require_draft(draft_id)
+            if draft.status != DRAFT:
+                raise Conflict(f"draft {draft_id} is {draft.status}; only a draft in status 'draft' can be approved")
+            if revision is not None and revision != draft.revision:
+                raise Conflict(f"draft {draft_id} changed since you read it (revision {draft.revision}, you sent {revision}); "
+                               "read it again")
+            aid = article_id or slugify(draft.title) or "article-" + draft.id.removeprefix("d-")
+            before = self.kb.store.get("article:" + aid)
+            if before is not None and not replace:
+                raise Conflict(f"an article with id {aid!r} exists; give another article_id, or replace: true to publish "
+                               "this draft as its new version")
+            doc = article_document(aid, draft.title, draft.body, draft.language, url=url, tags=tags, product_area=product_area)
             if before is not None:
-                self.kb.put_and_read(before.doc)
-            else:
-                self.kb.delete_sources(["article:" + aid])
-            raise Conflict(str(exc)) from exc
-        versions = self.kb.history.versions(aid)
-        return approved, Published(stored, bool(summary.added), versions[-1].version if versions else None)
+                self.kb.history.ensure_original(aid, before.doc)
+            summary, stored = self.kb.put_and_read(doc)
+            try:
+                approved, version = self.kb.drafts.approve(draft_id, aid, stored.doc, actor, draft.revision)
+            except BaseException as exc:
+                # the approval was not committed: take the publication back, so the two never disagree
+                if before is not None:
+                    self.kb.put_and_read(before.doc)
+                else:
+                    self.kb.delete_sources(["article:" + aid])
+                if isinstance(exc, DraftStateError):
+                    raise Conflict(str(exc)) from exc
+                raise
+            return approved, Published(stored, bool(summary.added), version)
 
     def reject_draft(self, draft_id: str, actor: str | None, reason: str, revision: int | None = None) -> Draft:
-        self.require_draft(draft_id)
-        try:
-            return self.kb.drafts.reject(draft_id, reason, actor, revision)
-        except DraftStateError as exc:
-            raise Conflict(str(exc)) from exc
+        with self._lock:
+            self.require_draft(draft_id)
+            try:
+                return self.kb.drafts.reject(draft_id, self.kb.redactor.redact(reason), actor, revision)
+            except DraftStateError as exc:
+                raise Conflict(str(exc)) from exc
 
     def require_draft(self, draft_id: str) -> Draft:
         d = self.kb.drafts.get(draft_id)

@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import threading
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ingest.documents import SourceDocument
 from kb_service.retrieval.search import SearchFilters
-from kb_service.writers.clusters import TicketClusters, age_days, day
+from kb_service.writers.clusters import TicketClusters, age_days, day, store_fingerprint
 
 if TYPE_CHECKING:
     from kb_service.knowledge import KnowledgeBase
@@ -272,11 +271,7 @@ class FreshnessChecker:
         """article id -> (ticket source id, score) for each ticket whose best article scores at least
         KB_CONTRADICTION_MIN_SCORE; computed once per state of the knowledge base."""
         s = self.kb.settings
-        h = hashlib.sha256(f"{s.contradiction_min_score}".encode())
-        for sid, (content_hash, _) in sorted(self.kb.store.states().items()):
-            h.update(f"\x1e{sid}\x1f{content_hash}".encode())
-        h.update("\x1d".join(sorted(d.source_id for d in tickets)).encode())
-        fp = h.hexdigest()
+        fp = store_fingerprint(self.kb, s.contradiction_min_score, len(tickets))
         with self._lock:
             if self._about is not None and self._about[0] == fp:
                 return self._about[1]

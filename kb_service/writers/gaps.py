@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from kb_service.storage.searchlog import LogEntry
 
 MAX_EXAMPLES = 5
+MAX_QUESTIONS = 5_000  # the most recent weakly covered questions grouped (pairwise distances: 100 MB)
 
 
 @dataclass
@@ -122,7 +123,9 @@ def gap_report(kb: "KnowledgeBase", clustering: Clustering, entries: list["LogEn
     threshold = s.gap_min_score
     uncovered = [c for c in clustering.clusters if c.best_score < threshold]
     items = [_cluster_item(c, now, s.gap_half_life_days) for c in uncovered]
-    weak = [e for e in entries if e.articles_searched and (e.top_score is None or e.top_score < threshold)]
+    searched = [e for e in entries if e.articles_searched]
+    weak = [e for e in searched if e.top_score is None or e.top_score < threshold]
+    weak = sorted(weak, key=lambda e: e.at, reverse=True)[:MAX_QUESTIONS]
     groups = [g for g in question_groups(kb, weak) if len(g) >= s.cluster_min_size or any(not e.answered for e in g)]
     items += [_question_item(kb, g, now, s.gap_half_life_days) for g in groups]
     items.sort(key=lambda i: (-i.priority, -i.volume, i.id))
@@ -132,9 +135,11 @@ def gap_report(kb: "KnowledgeBase", clustering: Clustering, entries: list["LogEn
         "covered_clusters": len(clustering.clusters) - len(uncovered),
         "uncovered_clusters": len(uncovered),
         "tickets_in_no_cluster": clustering.singletons,
-        "logged_questions": len(entries),
+        "undated_tickets": clustering.undated,
+        "tickets_left_out": clustering.left_out,
+        "logged_questions": len(searched),
         "weakly_covered_questions": len(weak),
-        "dead_ends": sum(1 for e in entries if not e.answered),
+        "dead_ends": sum(1 for e in searched if not e.answered),
         "items": len(items),
         "window_start": (now - timedelta(days=s.gap_window_days)).strftime("%Y-%m-%d"),
         "thresholds": {"gap_min_score": threshold, "cluster_similarity": s.cluster_similarity,

@@ -32,8 +32,8 @@ def test_reports_list_real_findings(tmp_path: Path) -> None:
     assert "clock-in-mobile" in fresh.stdout and "deprecated" in fresh.stdout
     rows = list(csv.DictReader(io.StringIO(run(["report", "freshness", "--csv"], data).stdout)))
     assert {(r["kind"], r["article_id"]) for r in rows} >= {("stale", "browser-requirements"), ("deprecated", "clock-in-mobile")}
-    gaps = run(["report", "gaps"], data)
+    gaps = run(["report", "gaps"], data, KB_GAP_WINDOW_DAYS="3650")  # the sample's tickets must not age out
     assert gaps.returncode == 0, gaps.stderr
     assert "tickets" in gaps.stdout and "c-" in gaps.stdout and "POST /v1/drafts" in gaps.stdout
-    rows = list(csv.DictReader(io.StringIO(run(["report", "gaps", "--csv"], data).stdout)))
+    rows = list(csv.DictReader(io.StringIO(run(["report", "gaps", "--csv"], data, KB_GAP_WINDOW_DAYS="3650").stdout)))
     assert rows and rows[0]["rank"] == "1" and rows[0]["kind"] == "tickets" and rows[0]["ticket_ids"]

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kb_service.knowledge import SAMPLE_DIR, KnowledgeBase
+from kb_service.writers.desk import slugify
 from tests.conftest import auth, make_settings
 
 ARTICLES = ["html/google-calendar-sync.html", "html/two-factor-authentication.html", "markdown/browser-requirements.md",
@@ -49,7 +50,9 @@ def desk_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]
         from kb_service.storage.database import metadata, open_database
 
         metadata.drop_all(open_database(url))
-    kb = KnowledgeBase(make_settings(root / "data", unhelpful_min_shown=3, unhelpful_min_votes=2, database_url=url))
+    # a ten-year gap window: the sample's tickets must not age out of the test
+    kb = KnowledgeBase(make_settings(root / "data", unhelpful_min_shown=3, unhelpful_min_votes=2, database_url=url,
+                                     gap_window_days=3650))
     summary = kb.ingest_paths([src])
     assert not summary.errors, summary.errors
     yield kb
@@ -89,6 +92,9 @@ def test_every_search_answer_and_suggestion_is_logged(api: TestClient, desk_kb: 
     t = api.post("/v1/search", json={"query": "payroll export broken", "filters": {"source": "ticket"}}, headers=auth("agent")).json()
     entry = desk_kb.search_log.get(t["log_id"])
     assert entry is not None and entry.articles_searched is False and entry.shown == []
+    summary = desk_kb.desk.gap_report().summary
+    searched = [e for e in desk_kb.search_log.entries() if e.articles_searched]
+    assert summary["logged_questions"] == len(searched) and summary["dead_ends"] == sum(not e.answered for e in searched)
 
 
 def test_feedback_on_answers_and_articles(api: TestClient) -> None:
@@ -104,7 +110,13 @@ def test_feedback_on_answers_and_articles(api: TestClient) -> None:
     r = api.post("/v1/feedback", json={"log_id": a["log_id"], "article_id": "slack-integration", "helpful": False},
                  headers=auth("widget"))
     assert r.status_code == 422 and "not shown" in r.json()["detail"]
-    assert api.post("/v1/feedback", json={"article_id": "no-such-article", "helpful": True}, headers=auth("widget")).status_code == 404
+    assert api.post("/v1/feedback", json={"article_id": "no-such-article", "helpful": True}, headers=auth("agent")).status_code == 404
+    # a widget (a public key) rates only the answer it showed, once: a second rating replaces the first
+    r = api.post("/v1/feedback", json={"article_id": "two-factor-authentication", "helpful": False}, headers=auth("widget"))
+    assert r.status_code == 422 and "log_id" in r.json()["detail"]
+    again = api.post("/v1/feedback", json={"log_id": a["log_id"], "helpful": False}, headers=auth("widget")).json()
+    assert again["id"] == api.post("/v1/feedback", json={"log_id": a["log_id"], "helpful": False}, headers=auth("widget")).json()["id"]
+    assert api.post("/v1/feedback", json={"log_id": 2**70, "helpful": True}, headers=auth("widget")).status_code == 422
     assert api.post("/v1/feedback", json={"article_id": "Bad Id", "helpful": True}, headers=auth("widget")).status_code == 422
 
 
@@ -118,8 +130,8 @@ def test_much_shown_unhelpful_article_is_in_the_freshness_report(api: TestClient
     for log_id in ids:
         assert api.post("/v1/feedback", json={"log_id": log_id, "helpful": False}, headers=auth("widget")).status_code == 201
     report = api.get("/v1/reports/freshness", headers=auth("writer")).json()
-    f = next(x for x in report["findings"] if x["kind"] == "unhelpful")
-    assert f["article_id"] == "clock-in-mobile" and f["evidence"]["unhelpful"] >= 3 and f["evidence"]["shown"] >= 3
+    f = next(x for x in report["findings"] if x["kind"] == "unhelpful" and x["article_id"] == "clock-in-mobile")
+    assert f["evidence"]["unhelpful"] >= 3 and f["evidence"]["shown"] >= 3
     assert "did not help" in f["reason"]
 
 
@@ -199,9 +211,31 @@ def test_approval_does_not_overwrite_an_article_unless_asked(api: TestClient, de
     before = desk_kb.store.get("article:google-calendar-sync")
     r = api.post(f"/v1/drafts/{d['id']}/approve", json={"article_id": "google-calendar-sync"}, headers=auth("writer"))
     assert r.status_code == 409 and "replace" in r.json()["detail"]
+    r = api.post(f"/v1/drafts/{d['id']}/approve", json={"replace": True}, headers=auth("writer"))
+    assert r.status_code == 422 and "article_id" in r.json()["detail"]
     after = desk_kb.store.get("article:google-calendar-sync")
     assert after is not None and before is not None and after.content_hash == before.content_hash
     assert api.get(f"/v1/drafts/{d['id']}", headers=auth("writer")).json()["status"] == "draft"
+    # with replace, the draft becomes the article's new version and the ingested original stays restorable
+    r = api.post(f"/v1/drafts/{d['id']}/approve", json={"article_id": "google-calendar-sync", "replace": True},
+                 headers=auth("writer"))
+    assert r.status_code == 200 and r.json()["version"] == 2
+    versions = api.get("/v1/articles/google-calendar-sync/versions", headers=auth("agent")).json()
+    assert [(v["version"], v["action"]) for v in versions] == [(1, "ingested"), (2, "approved")]
+    assert api.post("/v1/articles/google-calendar-sync/versions/1/restore", headers=auth("writer")).status_code == 200
+    restored = desk_kb.store.get("article:google-calendar-sync").doc
+    assert restored.body == before.doc.body and restored.title == before.doc.title  # dated today: a new write
+
+
+def test_a_title_without_latin_letters_gets_an_article_id_of_its_own(api: TestClient, desk_kb: KnowledgeBase) -> None:
+    ids = []
+    for _ in range(2):
+        d = api.post("/v1/drafts", json={"ticket_ids": ["T-1039", "T-1080"], "language": "ja"}, headers=auth("writer")).json()
+        api.patch(f"/v1/drafts/{d['id']}", json={"title": "夜勤シフトの作成が失敗する"}, headers=auth("writer"))
+        r = api.post(f"/v1/drafts/{d['id']}/approve", json={}, headers=auth("writer"))
+        assert r.status_code == 200, r.text
+        ids.append(r.json()["article"]["id"])
+    assert ids[0] != ids[1] and all(i.startswith("article-") for i in ids)
 
 
 def test_rejected_draft_stays_out_and_cannot_be_approved(api: TestClient, desk_kb: KnowledgeBase) -> None:
@@ -212,7 +246,9 @@ def test_rejected_draft_stays_out_and_cannot_be_approved(api: TestClient, desk_k
     assert r.status_code == 200 and r.json()["status"] == "rejected" and r.json()["reason"].startswith("Fixed")
     r = api.post(f"/v1/drafts/{d['id']}/approve", json={}, headers=auth("writer"))
     assert r.status_code == 409 and "rejected" in r.json()["detail"]
-    assert desk_kb.store.get("article:" + d["title"].lower().replace(" ", "-")) is None
+    assert desk_kb.store.get("article:" + slugify(d["title"])) is None
+    r = api.patch(f"/v1/drafts/{d['id']}", json={"title": d["title"]}, headers=auth("writer"))  # even a no-op edit
+    assert r.status_code == 409
     hits = api.post("/v1/search", json={"query": d["title"], "filters": {"source": "article"}}, headers=auth("agent")).json()["hits"]
     assert all(h["title"] != d["title"] for h in hits)
     listed = api.get("/v1/drafts", params={"status": "rejected"}, headers=auth("writer")).json()
@@ -292,3 +328,12 @@ def test_scopes_of_the_writers_endpoints(api: TestClient) -> None:
     assert api.post("/v1/articles/two-factor-authentication/reviewed", headers=auth("agent")).status_code == 403
     assert api.get("/v1/articles/two-factor-authentication/versions", headers=auth("agent")).status_code == 200
     assert api.get("/v1/reports/freshness").status_code == 401
+    writes = [("patch", "/v1/drafts/d-000000000000", {"title": "x"}), ("post", "/v1/drafts/d-000000000000/approve", {}),
+              ("post", "/v1/drafts/d-000000000000/reject", {"reason": "nope"}), ("get", "/v1/audit", None),
+              ("get", "/v1/clusters", None), ("get", "/v1/reports/freshness", None),
+              ("put", "/v1/articles/x-1", {"title": "t", "body": "b"}), ("delete", "/v1/articles/x-1", None),
+              ("post", "/v1/articles/x-1/versions/1/restore", None)]
+    for scope in ("widget", "agent"):
+        for method, path, body in writes:
+            kwargs = {"json": body} if body is not None else {}
+            assert getattr(api, method)(path, headers=auth(scope), **kwargs).status_code == 403, (scope, method, path)
