@@ -76,6 +76,13 @@ def bench_gaps(data_dir: Path, models_dir: Path | None, n: int, source: Path) ->
         out["clustering_warm"] = {"seconds": round(secs_warm, 1), "took_ms": warm.took_ms}
         report, secs_gaps = timed(lambda: kb.desk.gap_report(limit=20))
         out["gap_report_seconds_cached_clusters"] = round(secs_gaps, 2)
+        fresh, secs_fresh = timed(lambda: kb.desk.freshness_report())
+        again, secs_fresh2 = timed(lambda: kb.desk.freshness_report())
+        out["freshness_with_tickets"] = {"first_seconds": round(secs_fresh, 1), "again_seconds": round(secs_fresh2, 2),
+                                         "tickets_checked": fresh.summary["tickets_checked_for_contradictions"],
+                                         "findings": fresh.summary["findings"]}
+        print(f"freshness report with {fresh.summary['tickets_checked_for_contradictions']} newer tickets: first "
+              f"{secs_fresh:.1f} s, again {secs_fresh2:.2f} s; findings {fresh.summary['findings']}")
         sizes = Counter(min(c.size, 10) for c in warm.clusters)
         out["clusters"] = {
             "tickets": warm.tickets, "clusters": len(warm.clusters), "in_no_cluster": warm.singletons,

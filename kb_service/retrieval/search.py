@@ -13,6 +13,7 @@ Each step is a setting (`KB_RETRIEVAL_*`); `kb eval retrieval --compare dense` m
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -181,11 +182,15 @@ class Searcher:
         self.prior = LanguagePrior()
         if self.options.language_prior:  # its centroids cost a pass over every vector after each write
             self.prior.load(index)
+        self._articles: tuple[list[str], np.ndarray] | None = None  # article chunk ids and vectors (embedded store)
+        self._articles_lock = threading.Lock()
 
     def index_changed(self) -> None:
         """Called after every write to the index: refresh what is computed from all of it."""
         if self.options.language_prior:
             self.prior.refresh(self.index)
+        with self._articles_lock:
+            self._articles = None
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embedder.embed_queries([text])[0]
@@ -284,9 +289,36 @@ class Searcher:
             title = extra.best(vec, TITLE) if w > 0 else None
             h.score = (1 - w) * a + w * title if title is not None else a
 
+    def _article_matrix(self) -> tuple[list[str], np.ndarray] | None:
+        """Every article chunk's id and vector, read once after each write (the source store lists the
+        chunk ids; the index holds the vectors)."""
+        if self.store is None:
+            return None
+        with self._articles_lock:
+            if self._articles is None:
+                ids = [c for st in self.store.iter_all(kind="article") for c in st.chunk_ids]
+                found = self.index.vectors(ids) if ids else {}
+                kept = [c for c in ids if c in found]
+                matrix = np.stack([found[c] for c in kept]).astype(np.float32) if kept else np.zeros((0, 1), np.float32)
+                self._articles = (kept, matrix)
+            return self._articles
+
     def _candidates(self, vec: np.ndarray, top_k: int, filters: SearchFilters) -> list[ChunkHit]:
         """Enough nearest chunks to fill `top_k` distinct sources after grouping and re-ranking."""
         want = max(top_k * 8, 50)
+        if self.index.embedded and filters == SearchFilters(source="article"):
+            # Answers and the writers' tools search articles only. In a store of many tickets the
+            # articles are a few of its points, and the filtered scan below falls back to the store's
+            # point-by-point filter (measured: 150 ms per search with 5,000 tickets). The articles'
+            # own vectors, kept in memory, are one matrix product.
+            articles = self._article_matrix()
+            if articles is not None:
+                ids, matrix = articles
+                if not ids:
+                    return []
+                scores = matrix @ vec.astype(np.float32)
+                top = np.argsort(-scores, kind="stable")[: min(len(ids), max(want, top_k * 20))]
+                return self.index.fetch([(ids[i], float(scores[i])) for i in top])
         if filters.empty or not self.index.embedded:
             while True:  # one long document can hold many of the nearest chunks: widen until enough
                 chunks = self.index.query(vec.tolist(), top_k=want, filters=filters.to_llama())

@@ -730,6 +730,24 @@ _GREETING_ONLY = re.compile(
 )
 
 
+# Courtesy and process talk of agents' replies ("Thank you for reaching out", "We look forward to
+# your reply", "Zögern Sie nicht..."): says nothing about the problem or its fix. On the shared
+# support_tickets set, whose resolutions are whole agent replies, these were the most central
+# sentences of a cluster and came out as its symptoms and steps.
+_COURTESY = re.compile(
+    r"^(?:thank(?:s| you)\b|we (?:look forward|appreciate|understand|apologi[sz]e|are (?:happy|glad|sorry)|will (?:get back|be in touch|contact|reach out|keep you)|hope)|"
+    r"i (?:am writing|hope|look forward|would appreciate)|(?:please )?(?:feel free|do not hesitate|don't hesitate)|"
+    r"please (?:let us know|contact us|reach out|provide|share|send)|if you (?:have any|need any|require) (?:further|more|other|additional)|"
+    r"our (?:team|squad|specialists?) will|(?:best|kind|warm) regards|sincerely|"
+    r"vielen dank|danke (?:für|schön)|wir (?:freuen uns|melden uns|werden uns|bedanken uns|verstehen)|zögern sie nicht|"
+    r"mit freundlichen grüßen|bitte (?:lassen sie uns|teilen sie uns|kontaktieren|senden)|"
+    r"gracias por|muchas gracias|no dude|quedamos a|saludos|le agradecemos|agradecemos|"
+    r"obrigad[oa] por|não hesite|atenciosamente|merci (?:de|pour|beaucoup)|n'hésitez pas|nous restons|cordialement|"
+    r"nous vous remercions|grazie (?:per|mille)|non esit)",
+    re.I,
+)
+
+
 _PLACE_ONLY = re.compile(
     r"^(?:in|under|on|at|from|im|unter|auf|en|dans|sous|na|no|em|nel|nella)\s+[^,]*>[^,]*$", re.I)
 
@@ -776,7 +794,7 @@ class ClauseReader:
         """(kind, text to use): English actions come back in the imperative."""
         lang = languages.base(language) or "en"
         t = text.strip().strip(" ,;:-–—").strip()
-        if not t or not re.search(r"\w", t) or _GREETING_ONLY.match(t):
+        if not t or not re.search(r"\w", t) or _GREETING_ONLY.match(t) or _COURTESY.match(t):
             return "other", t
         bare = _PLACEHOLDER.sub("", t)
         if len(re.findall(r"\w+", bare)) < 2 and not ui_path(t) and not _CJK.search(t):
@@ -1179,7 +1197,8 @@ class ExtractiveDrafter:
             questions: list[str] = []
             for s in sentences(t.body):
                 s = _LABEL.sub("", s).strip()
-                if not s or _PLACEHOLDER.search(s) or _REQUEST.search(s) or _GREETING_ONLY.match(s) or _META.search(s):
+                if (not s or _PLACEHOLDER.search(s) or _REQUEST.search(s) or _GREETING_ONLY.match(s) or _META.search(s)
+                        or _COURTESY.match(s)):
                     continue
                 if len(re.findall(r"\w+", s)) < 4 and not _CJK.search(s):
                     continue
