@@ -743,7 +743,10 @@ _COURTESY = re.compile(
     r"mit freundlichen grüßen|bitte (?:lassen sie uns|teilen sie uns|kontaktieren|senden)|"
     r"gracias por|muchas gracias|no dude|quedamos a|saludos|le agradecemos|agradecemos|"
     r"obrigad[oa] por|não hesite|atenciosamente|merci (?:de|pour|beaucoup)|n'hésitez pas|nous restons|cordialement|"
-    r"nous vous remercions|grazie (?:per|mille)|non esit)",
+    r"nous vous remercions|grazie (?:per|mille)|non esit|"
+    r"(?:nuestro|nosso|nossa) (?:equipo|equipe) (?:se|le|te|vai|irá|entrará)|unser (?:team|support-team) wird|"
+    r"notre équipe (?:va|vous|reviendra)|entendemos|compreendemos|nous comprenons|(?:mientras tanto|enquanto isso), si|"
+    r"estimad[oa]s?\b|sehr geehrte|atentamente|equipo de soporte|support team\.?$)",
     re.I,
 )
 
