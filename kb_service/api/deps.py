@@ -46,4 +46,5 @@ def require(permission: str) -> Callable[..., Principal]:
         return principal
 
     check.__name__ = f"require_{permission.replace(':', '_')}"
+    check.permission = permission  # type: ignore[attr-defined]  # read by the route-walk test
     return check
