@@ -5,6 +5,7 @@ language list; an agent key can neither write articles, drafts and reports nor a
 from __future__ import annotations
 
 import re
+from typing import Any, Iterator
 
 import pytest
 from fastapi.routing import APIRoute
@@ -18,8 +19,9 @@ WRITER_ONLY = {"articles:write", "drafts", "reports"}
 ADMIN_ONLY = {"ingest", "admin"}
 
 
-def permission_of(route: APIRoute) -> str | None:
-    """The permission of the route's `require(...)` dependency, wherever it is declared."""
+def permission_of(route: Any) -> str | None:
+    """The permission of the route's `require(...)` dependency, wherever it is declared (on the route
+    or on its router)."""
     stack = list(route.dependant.dependencies)
     while stack:
         dep = stack.pop()
@@ -30,12 +32,27 @@ def permission_of(route: APIRoute) -> str | None:
     return None
 
 
-def api_routes(client: TestClient) -> list[tuple[APIRoute, str]]:
+def _walk(routes: list[Any]) -> Iterator[Any]:
+    """Every endpoint with its effective dependencies. FastAPI 0.165 keeps included routers whole
+    (`_IncludedRouter`, whose routes carry the router's dependencies in their contexts); older
+    versions flatten them into APIRoutes."""
+    for r in routes:
+        if isinstance(r, APIRoute):
+            yield r
+        elif hasattr(r, "effective_route_contexts"):
+            contexts = r.effective_route_contexts
+            yield from (contexts() if callable(contexts) else contexts)
+
+
+def api_routes(client: TestClient) -> list[tuple[Any, str]]:
     out = []
-    for route in client.app.routes:  # type: ignore[attr-defined]
-        if isinstance(route, APIRoute) and route.path not in OPEN:
-            for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+    for route in _walk(client.app.routes):  # type: ignore[attr-defined]
+        if route.path not in OPEN:
+            for method in sorted(set(route.methods) - {"HEAD", "OPTIONS"}):
                 out.append((route, method))
+    # the walk must see every operation the API documents, so that it cannot pass on too few
+    documented = {(m.upper(), p) for p, ops in client.app.openapi()["paths"].items() for m in ops if p not in OPEN}  # type: ignore[attr-defined]
+    assert {(m, r.path) for r, m in out} == documented
     return out
 
 
