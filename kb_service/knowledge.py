@@ -234,7 +234,7 @@ class KnowledgeBase:
     def _after_write(self, summary: IngestSummary) -> None:
         changed = summary.added + summary.updated + summary.removed
         if changed:
-            self.searcher.index_changed()
+            self.searcher.index_changed(changed)
         # labelled history changed: the triage model learns it (in the background, if triage is in use)
         if self._triage is not None and any(s.startswith("ticket:") for s in changed):
             self._triage.retrain_in_background()

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends
 from kb_service.api.deps import KBDep, SettingsDep, require
 from kb_service.api.schemas import AnswerIn, AnswerOut, CitationOut
 from kb_service.api.keys import Principal
-from kb_service.api.search import actor, check_length, public_id
+from kb_service.api.search import check_length, public_id
 from kb_service.api.translation import compliance_out, into_language
 from kb_service.knowledge import KnowledgeBase
 from kb_service.retrieval.search import SearchFilters
@@ -21,7 +21,7 @@ def answer(body: AnswerIn, kb: KBDep, settings: SettingsDep, who: Principal = De
     f = body.filters
     filters = SearchFilters("article", tuple(f.language or ()), f.product_area, tuple(f.tags or ())) if f else None
     a = kb.answers.answer(body.question, filters, body.language)
-    log_id = kb.log_request("answer", body.question, a.question_language, a.passages, a.answered, actor(who), a.query_vector)
+    log_id = kb.log_request("answer", body.question, a.question_language, a.passages, a.answered, who.actor, a.query_vector)
     out = AnswerOut(
         answered=a.answered,
         answer=a.answer,

@@ -11,7 +11,6 @@ from kb_service.api.deps import KBDep, require
 from kb_service.api.keys import Principal
 from kb_service.api.schemas import ArticleIn, ArticleList, ArticleOut, ArticleSummary, SectionOut
 from kb_service.api.schemas_writers import ArticleVersionFull, ArticleVersionOut, ReviewIn, ReviewOut
-from kb_service.api.search import actor
 from kb_service.storage.history import ArticleVersion
 from kb_service.storage.sources import StoredSource
 from kb_service.writers.desk import article_document
@@ -81,7 +80,7 @@ def put_article(article_id: ArticleId, body: ArticleIn, kb: KBDep, response: Res
     version (GET /v1/articles/{id}/versions)."""
     doc = article_document(article_id, body.title, body.body, body.language, body.url, body.updated, body.tags,
                            body.product_area)
-    published = kb.desk.publish(doc, actor(who))  # decided under the write lock: concurrent writers agree
+    published = kb.desk.publish(doc, who.actor)  # decided under the write lock: concurrent writers agree
     response.status_code = status.HTTP_201_CREATED if published.created else status.HTTP_200_OK
     return full_article(published.stored)
 
@@ -89,7 +88,7 @@ def put_article(article_id: ArticleId, body: ArticleIn, kb: KBDep, response: Res
 @router.delete("/{article_id}", status_code=204)
 def delete_article(article_id: ArticleId, kb: KBDep, who: Principal = Depends(require("articles:write"))) -> Response:
     """Remove an article from the index; its versions stay, and any of them can be restored."""
-    kb.desk.delete_article(article_id, actor(who))
+    kb.desk.delete_article(article_id, who.actor)
     return Response(status_code=204)
 
 
@@ -122,12 +121,12 @@ def get_version(article_id: ArticleId, number: Annotated[int, PathParam(ge=1, le
 def restore_version(article_id: ArticleId, number: Annotated[int, PathParam(ge=1, le=1_000_000)], kb: KBDep,
                     who: Principal = Depends(require("articles:write"))) -> ArticleOut:
     """Make an earlier version current again (as a new version; nothing is lost)."""
-    return full_article(kb.desk.restore(article_id, number, actor(who)).stored)
+    return full_article(kb.desk.restore(article_id, number, who.actor).stored)
 
 
 @router.post("/{article_id}/reviewed", response_model=ReviewOut)
 def mark_reviewed(article_id: ArticleId, kb: KBDep, body: ReviewIn | None = None,
                   who: Principal = Depends(require("articles:write"))) -> ReviewOut:
     """A writer checked the article and it is still right: its review clock starts again."""
-    at = kb.desk.mark_reviewed(article_id, actor(who), body.note if body else None)
-    return ReviewOut(article_id=article_id, reviewed_at=at, actor=actor(who))
+    at = kb.desk.mark_reviewed(article_id, who.actor, body.note if body else None)
+    return ReviewOut(article_id=article_id, reviewed_at=at, actor=who.actor)

@@ -16,7 +16,6 @@ from kb_service.api.schemas_writers import (
     AuditOut, ClaimOut, DraftApproveIn, DraftContentOut, DraftCreateIn, DraftEditIn, DraftList, DraftOut, DraftRejectIn,
     DraftSourceOut, DraftSummary, RelatedArticleOut,
 )
-from kb_service.api.search import actor
 from kb_service.knowledge import KnowledgeBase
 from kb_service.storage.drafts import DRAFT_STATUSES, Draft
 from kb_service.writers.drafting import DraftContent
@@ -78,7 +77,7 @@ def create_draft(body: DraftCreateIn, kb: KBDep, who: Principal = Depends(requir
     when it happens, numbered steps from what resolved the tickets, troubleshooting, screenshot
     placeholders and related articles; every claim cites its tickets. Offline it is extractive; with
     an Anthropic key Claude writes it from the same material and must keep the citations."""
-    d = kb.desk.create_draft(actor(who), body.cluster_id, body.ticket_ids, body.language, body.engine)
+    d = kb.desk.create_draft(who.actor, body.cluster_id, body.ticket_ids, body.language, body.engine)
     return draft_out(kb, d)
 
 
@@ -101,7 +100,7 @@ def get_draft(draft_id: DraftId, kb: KBDep) -> DraftOut:
 @router.patch("/v1/drafts/{draft_id}", response_model=DraftOut)
 def edit_draft(draft_id: DraftId, body: DraftEditIn, kb: KBDep, who: Principal = Depends(require("drafts"))) -> DraftOut:
     """Change the title, the Markdown body or the language of a draft still under review."""
-    d = kb.desk.edit_draft(draft_id, actor(who), body.title, body.body, body.language, body.revision)
+    d = kb.desk.edit_draft(draft_id, who.actor, body.title, body.body, body.language, body.revision)
     return draft_out(kb, d)
 
 
@@ -109,14 +108,14 @@ def edit_draft(draft_id: DraftId, body: DraftEditIn, kb: KBDep, who: Principal =
 def approve_draft(draft_id: DraftId, body: DraftApproveIn, kb: KBDep,
                   who: Principal = Depends(require("drafts"))) -> DraftApproveOut:
     """Publish the draft as an article: indexed at once, searchable in the next request."""
-    d, published = kb.desk.approve_draft(draft_id, actor(who), body.article_id, body.replace, body.tags,
+    d, published = kb.desk.approve_draft(draft_id, who.actor, body.article_id, body.replace, body.tags,
                                          body.product_area, body.url, body.revision)
     return DraftApproveOut(draft=draft_out(kb, d), article=full_article(published.stored), version=published.version)
 
 
 @router.post("/v1/drafts/{draft_id}/reject", response_model=DraftOut)
 def reject_draft(draft_id: DraftId, body: DraftRejectIn, kb: KBDep, who: Principal = Depends(require("drafts"))) -> DraftOut:
-    return draft_out(kb, kb.desk.reject_draft(draft_id, actor(who), body.reason, body.revision))
+    return draft_out(kb, kb.desk.reject_draft(draft_id, who.actor, body.reason, body.revision))
 
 
 @router.get("/v1/audit", response_model=list[AuditOut], dependencies=[Depends(require("drafts"))])

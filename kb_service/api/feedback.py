@@ -5,7 +5,6 @@ from fastapi import APIRouter, Depends, HTTPException
 from kb_service.api.deps import KBDep, require
 from kb_service.api.keys import Principal
 from kb_service.api.schemas_writers import FeedbackIn, FeedbackOut
-from kb_service.api.search import actor
 
 router = APIRouter(tags=["feedback"])
 
@@ -27,5 +26,5 @@ def feedback(body: FeedbackIn, kb: KBDep, who: Principal = Depends(require("feed
     elif kb.store.get("article:" + str(body.article_id)) is None:
         raise HTTPException(404, f"no article with id {body.article_id!r}")
     comment = kb.redactor.redact(body.comment) if body.comment else None
-    fid = kb.search_log.add_feedback(body.helpful, body.log_id, body.article_id, comment, actor(who))
+    fid = kb.search_log.add_feedback(body.helpful, body.log_id, body.article_id, comment, who.actor)
     return FeedbackOut(id=fid, log_id=body.log_id, article_id=body.article_id, helpful=body.helpful)

@@ -39,6 +39,11 @@ class Principal:
     scope: Scope
     key_id: str  # a short hash of the key: names it in logs and the audit trail, reveals none of it
 
+    @property
+    def actor(self) -> str:
+        """How the key is named in the audit trail and the search log."""
+        return f"{self.scope}:{self.key_id}"
+
     def can(self, permission: str) -> bool:
         return permission in GRANTS[self.scope]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path as PathParam, Query
+from fastapi import APIRouter, Depends, Path as PathParam, Query
 from fastapi.responses import Response
 
 from kb_service.api.deps import KBDep, require
@@ -72,10 +72,7 @@ def list_clusters(
 
 @router.get("/v1/clusters/{cluster_id}", response_model=ClusterOut)
 def get_cluster(cluster_id: Annotated[str, PathParam(max_length=40)], kb: KBDep) -> ClusterOut:
-    c = kb.desk.clusters.compute().get(cluster_id)
-    if c is None:
-        raise HTTPException(404, f"no ticket cluster with id {cluster_id!r} (clusters change as tickets arrive; list them again)")
-    return cluster_out(c, kb.settings.gap_min_score)
+    return cluster_out(kb.desk.cluster(cluster_id), kb.settings.gap_min_score)
 
 
 @router.get("/v1/reports/gaps", response_model=GapReportOut, responses={200: {"content": {"text/csv": {}}}})

@@ -45,17 +45,12 @@ def hit_out(hit: Hit) -> HitOut:
     )
 
 
-def actor(who: Principal) -> str:
-    """How a key is named in the audit trail and the search log."""
-    return f"{who.scope}:{who.key_id}"
-
-
 @router.post("/v1/search", response_model=SearchOut)
 def search(body: SearchIn, kb: KBDep, settings: SettingsDep, who: Principal = Depends(require("search"))) -> SearchOut:
     """Ranked articles and tickets for a query in any supported language; each source appears once."""
     check_length(body.query, settings, "query")
     result = kb.searcher.search(body.query, body.top_k, to_filters(body.filters), body.language)
-    log_id = kb.log_request("search", body.query, result.query_language, result.hits, None, actor(who), result.vector,
+    log_id = kb.log_request("search", body.query, result.query_language, result.hits, None, who.actor, result.vector,
                             articles_searched=not (body.filters and body.filters.source == "ticket"))
     return SearchOut(query_language=result.query_language, took_ms=round(result.took_ms, 2),
                      hits=[hit_out(h) for h in result.hits], log_id=log_id)

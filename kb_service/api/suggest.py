@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from kb_service.api.deps import KBDep, SettingsDep, require
 from kb_service.api.keys import Principal
 from kb_service.api.schemas import SuggestIn, SuggestOut, TicketHitOut
-from kb_service.api.search import actor, check_length, hit_out
+from kb_service.api.search import check_length, hit_out
 from kb_service.api.triage import customer_of, utc
 from kb_service.triage.engine import TicketInput
 
@@ -31,7 +31,7 @@ def suggest(body: SuggestIn, kb: KBDep, settings: SettingsDep, who: Principal = 
         else:
             classification = triage.classify(ticket, tier=customer.tier if customer else None)
     s = kb.suggest(text, body.top_articles, body.top_tickets, body.language)
-    log_id = kb.log_request("suggest", text, s.query_language, s.articles, None, actor(who), s.vector)
+    log_id = kb.log_request("suggest", text, s.query_language, s.articles, None, who.actor, s.vector)
     tickets = []
     for h in s.tickets:
         base = hit_out(h).model_dump()

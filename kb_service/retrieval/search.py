@@ -185,12 +185,14 @@ class Searcher:
         self._articles: tuple[list[str], np.ndarray] | None = None  # article chunk ids and vectors (embedded store)
         self._articles_lock = threading.Lock()
 
-    def index_changed(self) -> None:
-        """Called after every write to the index: refresh what is computed from all of it."""
+    def index_changed(self, changed: list[str]) -> None:
+        """Called after every write to the index with the source ids it changed: refresh what is
+        computed from them (a ticket write leaves the articles' vectors as they are)."""
         if self.options.language_prior:
             self.prior.refresh(self.index)
-        with self._articles_lock:
-            self._articles = None
+        if any(sid.startswith("article:") for sid in changed):
+            with self._articles_lock:
+                self._articles = None
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embedder.embed_queries([text])[0]
@@ -296,7 +298,7 @@ class Searcher:
             return None
         with self._articles_lock:
             if self._articles is None:
-                ids = [c for st in self.store.iter_all(kind="article") for c in st.chunk_ids]
+                ids = self.store.chunk_ids_of_kind("article")
                 found = self.index.vectors(ids) if ids else {}
                 kept = [c for c in ids if c in found]
                 matrix = np.stack([found[c] for c in kept]).astype(np.float32) if kept else np.zeros((0, 1), np.float32)

@@ -210,6 +210,12 @@ class SourceStore:
             rows = self._conn.execute(f"SELECT source_id, chunk_ids FROM sources WHERE source_id IN ({marks})", source_ids).fetchall()
         return {sid: json.loads(ids) for sid, ids in rows}
 
+    def chunk_ids_of_kind(self, kind: str) -> list[str]:
+        """Every chunk id of one kind of source, without reading the documents."""
+        with self._lock:
+            rows = self._conn.execute("SELECT chunk_ids FROM sources WHERE kind = ? ORDER BY source_id", (kind,)).fetchall()
+        return [c for (ids,) in rows for c in json.loads(ids)]
+
     def side_vectors(self, source_ids: list[str]) -> dict[str, SideVectors]:
         if not source_ids:
             return {}

@@ -26,7 +26,7 @@ from ingest.documents import ticket_text
 from kb_service.retrieval.search import SearchFilters
 from kb_service.storage.tickets import Correction, Customer, TicketRecord, TicketStore
 from kb_service.triage import escalation as esc
-from kb_service.triage.classifier import EMBED_BATCH, MAX_TOKENS, TextClassifier
+from kb_service.triage.classifier import MAX_TOKENS, TextClassifier, embed_tickets
 from kb_service.triage.results import (
     ArticleMatch, Classification, EscalationResult, FieldResult, LanguageResult, NeedsInfo,
     NeighbourEvidence, SecondaryIssue, Sentiment, SignalEvidence,
@@ -43,7 +43,6 @@ NEIGHBOURS = 3
 SECONDARY_MIN_PROBA = 0.6  # a sentence's own category probability to count as a second issue
 SECONDARY_MIN_WORDS = 4
 NEEDS_INFO_MIN_WORDS = 6
-TRAIN_SLICE = 64  # texts embedded per call while training
 # Sentences read for signals and second issues: the first five and the last three, 64 tokens each.
 # Embedding every sentence of a long e-mail cost 85 ms median, 160 ms p95 on 2 cores (16 sentences).
 SENTENCES_HEAD, SENTENCES_TAIL, SENTENCE_TOKENS = 5, 3, 64
@@ -200,11 +199,7 @@ class Triage:
                 return TrainReport(len(examples), {f: len(m.labels) for f, m in current.fields.items()},
                                    current.skipped, 0, time.perf_counter() - start, False)
             before = self.cached.misses
-            texts = [e.text for e in examples]
-            # in slices: each call holds the embedder, and searches and classifications wait for it
-            parts = [self.cached.embed_queries(texts[i : i + TRAIN_SLICE], EMBED_BATCH, MAX_TOKENS)
-                     for i in range(0, len(texts), TRAIN_SLICE)]
-            vectors = np.concatenate(parts) if parts else np.zeros((0, self.kb.embedder.dim), np.float32)
+            vectors = embed_tickets(self.cached, [e.text for e in examples])
             model = TriageModel(fingerprint=fp)
             for fname in FIELDS:
                 rows, labels = [], []

@@ -29,14 +29,13 @@ import numpy as np
 
 from ingest.documents import SourceDocument, ticket_text
 from kb_service.retrieval.search import SearchFilters
-from kb_service.triage.classifier import EMBED_BATCH, MAX_TOKENS
+from kb_service.triage.classifier import embed_tickets
 from kb_service.writers.drafting import RelatedArticle
 
 if TYPE_CHECKING:
     from kb_service.knowledge import KnowledgeBase
 
 SEARCHED_MEMBERS = 3  # central tickets searched to find a cluster's article
-EMBED_SLICE = 256  # tickets embedded per call: searches wait for the embedder between slices
 # Average linkage holds every pairwise distance: 10,000 tickets take 400 MB. Past that, the most
 # recent ones are clustered and the summary says how many were left out.
 MAX_TICKETS = 10_000
@@ -149,10 +148,7 @@ class TicketClusters:
 
     def question_vectors(self, docs: list[SourceDocument]) -> np.ndarray:
         """Raw query vectors of the tickets' questions (cached by content)."""
-        texts = [ticket_text(d) for d in docs]
-        cached = self.kb.cached_embedder
-        parts = [cached.embed_queries(texts[i : i + EMBED_SLICE], EMBED_BATCH, MAX_TOKENS) for i in range(0, len(texts), EMBED_SLICE)]
-        return np.concatenate(parts) if parts else np.zeros((0, self.kb.embedder.dim), np.float32)
+        return embed_tickets(self.kb.cached_embedder, [ticket_text(d) for d in docs])
 
     def shifted(self, vectors: np.ndarray, langs: list[str | None]) -> np.ndarray:
         shift = self.kb.searcher.shift
