@@ -10,6 +10,7 @@
    clusters computed again), the gap report, and a draft from the largest uncovered cluster.
 3. The freshness report on ../shared/data/covidqa_faq (971 FAQ entries with `last_update` dates)
    ingested as articles into a second data directory.
+4. Per request: the search-log write, and an articles-only search (in memory vs the store's filter).
 
 Prints timings, a few clusters, one draft, and the freshness findings by kind; --json writes them.
 """
@@ -57,6 +58,38 @@ def timed(fn: Any) -> tuple[Any, float]:
     return out, time.perf_counter() - start
 
 
+def request_costs(kb: KnowledgeBase, n: int = 200) -> dict[str, float]:
+    """Medians (ms) of what this issue added to each request: the search-log write, and a search of
+    articles alone (in-memory article vectors) against the store's own filtered query."""
+    import statistics
+
+    import numpy as np
+
+    from kb_service.retrieval.search import SearchFilters
+
+    questions = ["How do I reset my password?", "Wie exportiere ich Stunden nach DATEV?", "invoice download pdf",
+                 "¿Cómo cancelo mi suscripción?", "shifts appear twice in google calendar"]
+    vec = np.asarray(kb.searcher.embed_query(questions[0]), np.float32)
+    log_ms, matrix_ms, store_ms = [], [], []
+    for i in range(n):
+        start = time.perf_counter()
+        kb.search_log.record("answer", "bench question", "en", 0.9, True, ["reset-password"], "bench", vec)
+        log_ms.append((time.perf_counter() - start) * 1000)
+    articles = SearchFilters(source="article")
+    for q in questions * 8:
+        v = kb.searcher.shift.apply(kb.searcher.embed_query(q), None)
+        start = time.perf_counter()
+        kb.searcher._candidates(v, 20, articles)
+        matrix_ms.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        kb.index.query(v.tolist(), top_k=160, filters=articles.to_llama())
+        store_ms.append((time.perf_counter() - start) * 1000)
+    return {"search_log_write": round(statistics.median(log_ms), 2),
+            "search_log_write_p95": round(sorted(log_ms)[int(0.95 * n)], 2),
+            "article_search_in_memory": round(statistics.median(matrix_ms), 1),
+            "article_search_store_filter": round(statistics.median(store_ms), 1)}
+
+
 def bench_gaps(data_dir: Path, models_dir: Path | None, n: int, source: Path) -> dict[str, Any]:
     kb = KnowledgeBase(_settings(data_dir, models_dir))
     out: dict[str, Any] = {}
@@ -66,6 +99,8 @@ def bench_gaps(data_dir: Path, models_dir: Path | None, n: int, source: Path) ->
         summary, secs = timed(lambda: kb.ingest_paths([SAMPLE_DIR / "articles", tickets_file]))
         out["ingest"] = {"seconds": round(secs, 1), "added": len(summary.added), "errors": len(summary.errors)}
         print(f"ingest: {len(summary.added)} sources added in {secs:.1f} s")
+        out["request_costs_ms"] = request_costs(kb)
+        print(f"per request: {json.dumps(out['request_costs_ms'])}")
         clusters = kb.desk.clusters
         misses = kb.cached_embedder.misses
         cold, secs_cold = timed(lambda: clusters.compute())
