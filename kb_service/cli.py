@@ -1,4 +1,4 @@
-"""The `kb` command: serve, ingest, search, train, models prepare, reindex, eval."""
+"""The `kb` command: serve, ingest, search, train, models prepare, reindex, backup, restore, eval, report."""
 
 from __future__ import annotations
 
@@ -248,6 +248,85 @@ def reindex() -> None:
         bar.close()
         kb.close()
     typer.echo(f"reindexed {len(summary.added) + len(summary.updated)} sources ({summary.chunks_embedded} chunks) with {settings.embedding_model}")
+
+
+# --- backup and restore --------------------------------------------------------------------------
+
+
+def _human_size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def _backup_notes(counts: dict[str, int], notes: list[str]) -> None:
+    if counts:
+        typer.echo("  " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
+    for note in notes:
+        typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
+
+
+@app.command()
+def backup(
+    out: Annotated[Optional[Path], typer.Option("--out", help="Archive file, or a folder for kb-backup-<UTC time>.tar.gz (default: the current folder).")] = None,
+    include_models: Annotated[bool, typer.Option("--include-models", help="Also archive the prepared embedding models (large).")] = False,
+) -> None:
+    """Back up the data directory into one verified .tar.gz; through the running service when one runs."""
+    import shutil
+
+    from kb_service.storage import backup as bk
+
+    settings = get_settings()
+    dest = (out or Path.cwd()).expanduser().absolute()
+    if dest.is_dir():
+        dest = dest / bk.default_archive_name()
+    if not dest.parent.is_dir():
+        _fail(f"{dest.parent}: no such folder")
+    if dest.exists():
+        _fail(f"{dest} already exists; choose another --out (an existing archive is never overwritten)")
+    if bk.running_service(settings) is not None:
+        r = _service_request(settings, "POST", "/v1/admin/backup", {"include_models": include_models}, scopes=("admin",))
+        if r is not None:
+            made = r.json()
+            src = settings.data_dir / made["archive"]
+            try:
+                shutil.move(src, dest)
+            except OSError as exc:
+                _fail(f"the running service wrote the backup to {src}, but it could not be moved to {dest}: {exc}")
+            typer.echo(f"backed up {made['files']} files ({_human_size(made['data_bytes'])}) of {settings.data_dir} through "
+                       f"the running service to {dest} ({_human_size(made['bytes'])}) in {made['seconds']:.1f} s")
+            _backup_notes(made["counts"], made["notes"])
+            return
+    try:
+        m = bk.create_backup(settings, dest, include_models=include_models)
+    except bk.BackupError as exc:
+        _fail(str(exc))
+    typer.echo(f"backed up {len(m.files)} files ({_human_size(m.total_bytes)}) of {settings.data_dir} to {dest} "
+               f"({_human_size(m.archive_bytes)}) in {m.seconds:.1f} s")
+    _backup_notes(m.counts, m.notes)
+
+
+@app.command()
+def restore(
+    archive: Annotated[Path, typer.Argument(help="An archive made by `kb backup`.")],
+    force: Annotated[bool, typer.Option("--force", help="Restore over a non-empty data directory: it is moved aside to <data_dir>.before-restore-<UTC time>, never deleted.")] = False,
+) -> None:
+    """Restore the data directory (KB_DATA_DIR) from a `kb backup` archive, every file verified first. Stop the service before."""
+    from kb_service.storage import backup as bk
+
+    settings = get_settings()
+    try:
+        r = bk.restore_backup(archive, settings, force=force)
+    except bk.BackupError as exc:
+        _fail(str(exc))
+    m = r.manifest
+    typer.echo(f"restored {r.files} files ({_human_size(r.bytes)}) into {r.data_dir} in {r.seconds:.1f} s "
+               f"(backup of {m.created_at}, kb {m.service_version}, embedding model {m.embedding_model})")
+    if r.moved_aside is not None:
+        typer.echo(f"  the previous data directory is kept at {r.moved_aside}")
+    _backup_notes(m.counts, r.notes)
 
 
 @eval_app.command("retrieval")

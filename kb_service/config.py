@@ -43,7 +43,29 @@ class Settings(BaseSettings):
     chunk_max_chars: int = Field(1200, ge=200, le=8000)
     max_query_chars: int = Field(2000, ge=10)
     max_document_chars: int = Field(200_000, ge=1000)
-    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024, description="Largest upload to /v1/ingest, all files together.")
+    max_request_bytes: int = Field(
+        2 * 1024 * 1024, ge=1024, description="Largest request body other than uploads (an article of "
+        "KB_MAX_DOCUMENT_CHARS characters in any script fits); larger ones get 413.",
+    )
+
+    # Security and operations (see RELIABILITY.md)
+    widget_origins: str = Field(
+        "", description="Web origins (https://help.example.com, comma-separated, or '*') whose pages may use the "
+        "widget keys of KB_API_KEYS. Widget keys made through /v1/keys carry their own list.",
+    )
+    answer_rate_per_key: int = Field(120, ge=0, description="Requests per minute one key may make to /v1/answer "
+                                     "(and, separately, /v1/feedback); 0 = no limit.")
+    answer_rate_per_address: int = Field(30, ge=0, description="Requests per minute one client address may make to "
+                                         "/v1/answer (and, separately, /v1/feedback); 0 = no limit.")
+    trusted_proxies: str = Field("", description="Addresses of reverse proxies whose X-Forwarded-For names the client "
+                                 "(comma-separated); empty = the peer address is the client.")
+    search_log_retention_days: int = Field(
+        180, ge=0, description="Search-log entries (and their feedback) older than this are deleted, at start-up and "
+        "daily; 0 = kept forever.",
+    )
+    log_format: str = Field("json", pattern=r"^(json|text)$", description="Service logs: one JSON object per line, or text.")
+    log_level: str = Field("info", pattern=r"^(debug|info|warning|error)$")
 
     # Abstention: the search score of the best article (chunk, sentence and title evidence, see
     # retrieval/search.py) below which /v1/answer hands off. Measured on the sample KB: 0.83 answers

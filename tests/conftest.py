@@ -22,7 +22,9 @@ API_KEYS = ",".join(f"{k}:{s}" for s, k in KEYS.items())
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {"data_dir": data_dir, "models_dir": MODELS_DIR, "api_keys": API_KEYS}
+    # no rate limits unless a test sets them: the suite sends many answers from one test client
+    values: dict[str, object] = {"data_dir": data_dir, "models_dir": MODELS_DIR, "api_keys": API_KEYS,
+                                 "answer_rate_per_key": 0, "answer_rate_per_address": 0}
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 

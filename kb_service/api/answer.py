@@ -16,12 +16,13 @@ HANDOFF_MESSAGE = "The help centre has no article that answers this. A member of
 
 
 @router.post("/v1/answer", response_model=AnswerOut)
-def answer(body: AnswerIn, kb: KBDep, settings: SettingsDep, who: Principal = Depends(require("answer"))) -> AnswerOut:
+def answer(body: AnswerIn, kb: KBDep, settings: SettingsDep, who: Principal = Depends(require("answer", rate_limited=True))) -> AnswerOut:
     check_length(body.question, settings, "question")
     f = body.filters
     filters = SearchFilters("article", tuple(f.language or ()), f.product_area, tuple(f.tags or ())) if f else None
     a = kb.answers.answer(body.question, filters, body.language)
-    log_id = kb.log_request("answer", body.question, a.question_language, a.passages, a.answered, who.actor, a.query_vector)
+    log_id = kb.log_request("answer", body.question, a.question_language, a.passages, a.answered, who.actor, a.query_vector,
+                            customer_id=body.customer_id)
     out = AnswerOut(
         answered=a.answered,
         answer=a.answer,

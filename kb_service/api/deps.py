@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Callable
 
-from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi import Depends, Request, Security, status
 from fastapi.security import APIKeyHeader
 
-from kb_service.api.keys import KeyRing, Principal
+from kb_service.api.errors import ApiError
+from kb_service.api.keys import KeyRing, Principal, normalise_origin
+from kb_service.api.ratelimit import RateLimiter
 from kb_service.config import Settings
 from kb_service.knowledge import KnowledgeBase
 
@@ -26,23 +28,41 @@ KBDep = Annotated[KnowledgeBase, Depends(get_kb)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def require(permission: str) -> Callable[..., Principal]:
-    """A dependency that lets a request through only with a key whose scope grants `permission`."""
+def own_origin(request: Request) -> str | None:
+    """The origin of the service itself, as the browser sees it (its own pages' requests are not cross-site)."""
+    host = request.headers.get("host")
+    return normalise_origin(f"{request.url.scheme}://{host}") if host else None
+
+
+def require(permission: str, rate_limited: bool = False) -> Callable[..., Principal]:
+    """A dependency that lets a request through only with a key whose scope grants `permission`
+    (a widget key also only from the web origins it lists); `rate_limited`: and only while the key
+    and the client address are within their rate (the public endpoints)."""
 
     def check(request: Request, key: Annotated[str | None, Security(api_key_header)]) -> Principal:
         if not key:
-            raise HTTPException(
+            raise ApiError(
                 status.HTTP_401_UNAUTHORIZED, "missing API key: send it in the X-API-Key header",
                 headers={"WWW-Authenticate": "APIKey"},
             )
         ring: KeyRing = request.app.state.keys
         principal = ring.lookup(key)
         if principal is None:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown API key", headers={"WWW-Authenticate": "APIKey"})
+            raise ApiError(status.HTTP_401_UNAUTHORIZED, "unknown or revoked API key", headers={"WWW-Authenticate": "APIKey"})
+        request.state.actor = principal.actor  # the access log names the key, never the key itself
         if not principal.can(permission):
-            raise HTTPException(
+            raise ApiError(
                 status.HTTP_403_FORBIDDEN, f"a key with scope '{principal.scope}' may not use this endpoint ({permission})"
             )
+        origin = request.headers.get("origin")
+        if not principal.origin_allowed(origin, own_origin(request)):
+            raise ApiError(
+                status.HTTP_403_FORBIDDEN, f"this widget key may not be used from origin {origin!r}; an admin can "
+                "add it to the key's origins", code="origin_not_allowed",
+            )
+        if rate_limited:
+            limiter: RateLimiter = request.app.state.limiter
+            limiter.check(permission, request, principal)
         return principal
 
     check.__name__ = f"require_{permission.replace(':', '_')}"

@@ -13,10 +13,12 @@ from kb_service.api.deps import KBDep, require
 from kb_service.api.keys import Principal
 from kb_service.api.schemas import ArticleOut
 from kb_service.api.schemas_writers import (
+    DraftFlagOut,
     AuditOut, ClaimOut, DraftApproveIn, DraftContentOut, DraftCreateIn, DraftEditIn, DraftList, DraftOut, DraftRejectIn,
     DraftSourceOut, DraftSummary, RelatedArticleOut,
 )
 from kb_service.knowledge import KnowledgeBase
+from kb_service.privacy.erasure import draft_flags_of
 from kb_service.storage.drafts import DRAFT_STATUSES, Draft
 from kb_service.writers.drafting import DraftContent
 
@@ -68,6 +70,7 @@ def draft_out(kb: KnowledgeBase, d: Draft) -> DraftOut:
     return DraftOut(
         **_summary(d).model_dump(), body=d.body, cited_body=DraftContent.from_dict(c).to_markdown(citations=True),
         content=content, ticket_ids=d.ticket_ids, sources=sources, history=history,
+        flags=[DraftFlagOut(**f) for f in draft_flags_of(kb, d.id)],
     )
 
 
@@ -121,10 +124,11 @@ def reject_draft(draft_id: DraftId, body: DraftRejectIn, kb: KBDep, who: Princip
 @router.get("/v1/audit", response_model=list[AuditOut], dependencies=[Depends(require("drafts"))])
 def audit_trail(
     kb: KBDep,
-    object_type: Annotated[str | None, Query(pattern="^(draft|article)$")] = None,
+    object_type: Annotated[str | None, Query(pattern="^(draft|article|key|customer)$")] = None,
     object_id: Annotated[str | None, Query(max_length=160)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[AuditOut]:
-    """Who changed which draft or article, when, and what, newest first."""
+    """Who changed which draft, article or API key, and which customers' data was erased (under a hash of
+    their id), when, and what, newest first."""
     return [AuditOut(**vars(e)) for e in kb.history.audit(object_type, object_id, limit, offset)]

@@ -10,7 +10,7 @@ router = APIRouter(tags=["feedback"])
 
 
 @router.post("/v1/feedback", response_model=FeedbackOut, status_code=201)
-def feedback(body: FeedbackIn, kb: KBDep, who: Principal = Depends(require("feedback"))) -> FeedbackOut:
+def feedback(body: FeedbackIn, kb: KBDep, who: Principal = Depends(require("feedback", rate_limited=True))) -> FeedbackOut:
     """Rate a logged answer, search or suggestion (`log_id` from its response), an article, or an
     article as shown in one of them. Ratings feed the freshness report's `unhelpful` findings."""
     if body.log_id is None and who.scope == "widget":

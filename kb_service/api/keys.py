@@ -1,9 +1,14 @@
 """API keys and scopes.
 
 Scopes, from the least to the most trusted: `widget` (answer and feedback only: the key
-sits in public web pages), `agent` (search, suggest, read articles, triage, ticket records, translation),
-`writer` (agent's rights plus article writes, drafts and reports), `admin` (everything,
-including ingest and key management).
+sits in public web pages, and is bound to the web origins allowed to use it), `agent` (search,
+suggest, read articles, languages, triage, ticket records, translation), `writer` (agent's rights
+plus article writes, drafts and reports), `admin` (everything, including ingest, key management,
+erasure and backups).
+
+Two kinds of keys: bootstrap keys from `KB_API_KEYS` (or the admin key the service makes in the
+data directory), and keys an admin manages through `/v1/keys` (kb_service/storage/apikeys.py).
+Both are compared in constant time.
 """
 
 from __future__ import annotations
@@ -11,16 +16,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 Scope = Literal["widget", "agent", "writer", "admin"]
 SCOPES: tuple[Scope, ...] = ("widget", "agent", "writer", "admin")
 
-_WIDGET = {"answer", "feedback", "languages"}
-_AGENT = _WIDGET | {"search", "suggest", "articles:read", "triage", "tickets", "translate"}
+_WIDGET = {"answer", "feedback"}
+_AGENT = _WIDGET | {"languages", "search", "suggest", "articles:read", "triage", "tickets", "translate"}
 _WRITER = _AGENT | {"articles:write", "drafts", "reports"}
 GRANTS: dict[Scope, frozenset[str]] = {
     "widget": frozenset(_WIDGET),
@@ -34,10 +40,36 @@ class KeyConfigError(ValueError):
     pass
 
 
+ANY_ORIGIN = "*"
+
+
+def normalise_origin(origin: str) -> str | None:
+    """'HTTPS://Help.Example.com/' -> 'https://help.example.com'; None when it is not an origin."""
+    m = re.match(r"^(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?/?$", origin.strip())
+    if not m:
+        return None
+    scheme, host, port = m.group(1).lower(), m.group(2).lower(), m.group(3) or ""
+    if (scheme, port) in (("http", ":80"), ("https", ":443")):
+        port = ""
+    return f"{scheme}://{host}{port}"
+
+
 @dataclass(frozen=True)
 class Principal:
     scope: Scope
-    key_id: str  # a short hash of the key: names it in logs and the audit trail, reveals none of it
+    key_id: str  # names the key in logs and the audit trail, reveals none of it
+    origins: tuple[str, ...] = ()  # widget keys: the web origins whose pages may use the key
+
+    def origin_allowed(self, origin: str | None, own_origin: str | None) -> bool:
+        """May a browser page at `origin` use this key? Non-browser callers send no Origin; pages the
+        service serves itself are its own origin. Only widget keys are bound to origins: other keys
+        get no CORS headers at all, so a browser keeps other sites from reading their answers."""
+        if origin is None or self.scope != "widget":
+            return True
+        normal = normalise_origin(origin)
+        if normal is None:
+            return False
+        return normal == own_origin or ANY_ORIGIN in self.origins or normal in self.origins
 
     @property
     def actor(self) -> str:
@@ -79,18 +111,50 @@ def ensure_admin_key(path: Path) -> tuple[str, bool]:
     return key, True
 
 
+def parse_origins(spec: str) -> tuple[str, ...]:
+    """`KB_WIDGET_ORIGINS` ('https://help.example.com, https://example.com' or '*')."""
+    out: list[str] = []
+    for item in (p.strip() for p in spec.split(",")):
+        if not item:
+            continue
+        normal = ANY_ORIGIN if item == ANY_ORIGIN else normalise_origin(item)
+        if normal is None:
+            raise KeyConfigError(f"KB_WIDGET_ORIGINS entry {item!r} is not a web origin like https://help.example.com")
+        out.append(normal)
+    return tuple(out)
+
+
 class KeyRing:
-    def __init__(self, keys: dict[str, Scope]) -> None:
+    """The bootstrap keys, and (once the knowledge base is open) the managed ones."""
+
+    def __init__(self, keys: dict[str, Scope], widget_origins: tuple[str, ...] = (), store: Any = None) -> None:
         self._keys = [(k.encode(), s) for k, s in keys.items()]
+        self.widget_origins = widget_origins  # what bootstrap widget keys may be used from
+        self.store = store  # kb_service.storage.apikeys.ApiKeyStore
 
     def __len__(self) -> int:
         return len(self._keys)
 
     def lookup(self, presented: str) -> Principal | None:
-        """Constant-time comparison against every key, so timing tells nothing about near misses."""
+        """Constant-time comparison against every bootstrap key, so timing tells nothing about near
+        misses; then the managed keys (found by their public id, their hash compared in constant time)."""
         raw = presented.encode()
         found: Principal | None = None
         for key, scope in self._keys:
             if hmac.compare_digest(key, raw):
-                found = Principal(scope, "k" + hashlib.sha256(raw).hexdigest()[:8])
+                origins = self.widget_origins if scope == "widget" else ()
+                found = Principal(scope, "k" + hashlib.sha256(raw).hexdigest()[:8], origins)
+        if found is None and self.store is not None:
+            managed = self.store.lookup(presented)
+            if managed is not None:
+                found = Principal(managed.scope, managed.id, managed.origins)
         return found
+
+    def origin_listed(self, origin: str) -> bool:
+        """Does any widget key list this origin? (Answers a browser's CORS preflight.)"""
+        if ANY_ORIGIN in self.widget_origins or origin in self.widget_origins:
+            return True
+        if self.store is None:
+            return False
+        listed = self.store.widget_origins()
+        return ANY_ORIGIN in listed or origin in listed

@@ -67,6 +67,11 @@ class AnswerIn(Strict):
     question: str = Field(..., min_length=1, max_length=TEXT_MAX)
     language: LanguageCode | None = Field(None, description="The question's language (BCP 47); detected when omitted.")
     filters: AnswerFiltersIn | None = None
+    customer_id: str | None = Field(
+        None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$",
+        description="Who is asking, when the widget knows (your help desk's customer id): the search log keeps a hash "
+        "of it, so that erasing the customer's data (POST /v1/privacy/erase) finds their questions.",
+    )
 
 
 class CitationOut(BaseModel):

@@ -178,6 +178,12 @@ class DraftSummary(BaseModel):
     created_by: str | None
 
 
+class DraftFlagOut(BaseModel):
+    at: str
+    reason: str
+    ticket_ids: list[str] = Field(description="The cited tickets the flag is about (e.g. erased at a customer's request).")
+
+
 class DraftOut(DraftSummary):
     body: str = Field(description="The Markdown that approval publishes (no ticket ids).")
     cited_body: str = Field(description="The generated draft with each claim's source tickets, for review.")
@@ -185,6 +191,7 @@ class DraftOut(DraftSummary):
     ticket_ids: list[str]
     sources: list[DraftSourceOut] = Field(description="The source tickets (redacted), to read beside the draft.")
     history: list[AuditOut]
+    flags: list[DraftFlagOut] = Field(default_factory=list, description="What a writer must look at before approving.")
 
 
 class DraftList(BaseModel):

@@ -2,8 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 
+from kb_service.api.errors import ApiError
 from kb_service.api.deps import KBDep, SettingsDep, require
 from kb_service.api.keys import Principal
 from kb_service.api.schemas import HitOut, SearchFiltersIn, SearchIn, SearchOut
@@ -15,8 +16,9 @@ router = APIRouter(tags=["search"])
 
 def check_length(text: str, settings: Settings, field: str) -> None:
     if len(text) > settings.max_query_chars:
-        raise HTTPException(
-            422, f"{field} is {len(text)} characters long; the limit is {settings.max_query_chars} (KB_MAX_QUERY_CHARS)"
+        raise ApiError(
+            422, f"{field} is {len(text)} characters long; the limit is {settings.max_query_chars} (KB_MAX_QUERY_CHARS)",
+            field=field if " " not in field else None,
         )
 
 

@@ -31,7 +31,8 @@ def suggest(body: SuggestIn, kb: KBDep, settings: SettingsDep, who: Principal = 
         else:
             classification = triage.classify(ticket, tier=customer.tier if customer else None)
     s = kb.suggest(text, body.top_articles, body.top_tickets, body.language)
-    log_id = kb.log_request("suggest", text, s.query_language, s.articles, None, who.actor, s.vector)
+    log_id = kb.log_request("suggest", text, s.query_language, s.articles, None, who.actor, s.vector,
+                            customer_id=body.customer.id if body.customer else None)
     tickets = []
     for h in s.tickets:
         base = hit_out(h).model_dump()

@@ -57,6 +57,16 @@ class EmbeddingCache:
                 self._conn.execute("ROLLBACK")
                 raise
 
+    def delete_many(self, keys: list[str]) -> int:
+        deleted = 0
+        with self._lock:
+            for i in range(0, len(keys), 500):
+                part = keys[i : i + 500]
+                marks = ",".join("?" * len(part))
+                deleted += self._conn.execute(f"DELETE FROM embeddings WHERE key IN ({marks})", part).rowcount
+            self._conn.commit()
+        return deleted
+
     def __len__(self) -> int:
         with self._lock:
             return int(self._conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
@@ -91,6 +101,10 @@ class CachedEmbedder:
             found.update(fresh)
             self.misses += len(todo)
         return np.stack([found[k] for k in keys]).astype(np.float32)
+
+    def forget(self, kind: str, texts: list[str]) -> int:
+        """Delete the cached vectors of these texts (an embedding can be partly inverted: erasure drops them)."""
+        return self.cache.delete_many([self._key(kind, t) for t in texts])
 
     def embed_queries(self, texts: list[str], batch_size: int | None = None, max_tokens: int | None = None) -> np.ndarray:
         kind = "query" if max_tokens is None else f"query@{max_tokens}"

@@ -32,7 +32,9 @@ search_log = Table(
     Column("articles_searched", Boolean, nullable=False, default=True),  # False: a search of tickets only
     Column("key_id", String(32)),
     Column("vector", LargeBinary),  # the query's embedding, float16, for grouping questions in the gap report
+    Column("customer_id", String(160)),  # who asked, when the caller said (erasure finds their entries by it)
     Index("search_log_at", "at"),
+    Index("search_log_customer", "customer_id"),
 )
 
 feedback = Table(
@@ -103,6 +105,30 @@ audit = Table(
 )
 
 
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", String(32), primary_key=True),  # the public part of the key: "kb_widget_<id>_<secret>"
+    Column("hash", String(64), nullable=False),  # sha256 of the whole key; the key itself is never stored
+    Column("scope", String(16), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("origins", Text),  # JSON list of web origins a widget key may be used from
+    Column("created_at", String(32), nullable=False),
+    Column("created_by", String(64)),
+    Column("revoked_at", String(32)),
+    Column("revoked_by", String(64)),
+)
+
+draft_flags = Table(
+    "draft_flags", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("draft_id", String(40), nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("ticket_ids", Text, nullable=False),  # JSON list: the erased tickets the draft cited
+    Index("draft_flags_draft", "draft_id"),
+)
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -125,4 +151,21 @@ def open_database(url: str) -> Engine:
             cur.close()
 
     metadata.create_all(engine)
+    _add_missing_columns(engine)
     return engine
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Columns added to a table after a database was created (all nullable): added in place, so an
+    existing records database keeps working after an upgrade."""
+    from sqlalchemy import inspect
+    from sqlalchemy.schema import CreateColumn
+
+    inspector = inspect(engine)
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present and column.nullable:
+                    ddl = CreateColumn(column).compile(dialect=engine.dialect)
+                    conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")

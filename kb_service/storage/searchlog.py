@@ -8,13 +8,14 @@ report reads which articles are shown often and marked unhelpful.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 
 from kb_service.storage.database import feedback, now_iso, search_log
 
@@ -41,21 +42,28 @@ class ArticleTraffic:
     comments: list[str] = field(default_factory=list)
 
 
+def customer_ref(customer_id: str) -> str:
+    """What the search log keeps of a customer id (which may be an email address): a hash that
+    erasure can recompute, and nothing a reader of the log can use."""
+    return hashlib.sha256(f"customer\x1f{customer_id}".encode()).hexdigest()[:32]
+
+
 class SearchLog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def record(self, endpoint: str, query: str, language: str | None, top_score: float | None, answered: bool,
                shown: list[str], key_id: str | None = None, vector: np.ndarray | None = None,
-               articles_searched: bool = True) -> int:
+               articles_searched: bool = True, customer: str | None = None) -> int:
         """`query` must already be redacted. `articles_searched` False: a search restricted to tickets,
-        which says nothing about what the articles cover."""
+        which says nothing about what the articles cover. `customer`: `customer_ref` of who asked."""
         blob = np.asarray(vector, dtype=np.float16).tobytes() if vector is not None else None
         with self.engine.begin() as conn:
             result = conn.execute(insert(search_log).values(
                 at=now_iso(), endpoint=endpoint, query=query, language=language,
                 top_score=None if top_score is None else round(float(top_score), 4), answered=answered,
                 shown=json.dumps(shown), key_id=key_id, vector=blob, articles_searched=articles_searched,
+                customer_id=customer,
             ))
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
@@ -76,6 +84,24 @@ class SearchLog:
     def count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(search_log)).scalar() or 0)
+
+    def _delete(self, where: object) -> tuple[int, int]:
+        with self.engine.begin() as conn:
+            ids = [r[0] for r in conn.execute(select(search_log.c.id).where(where))]  # type: ignore[arg-type]
+            rated = 0
+            for start in range(0, len(ids), 500):
+                part = ids[start : start + 500]
+                rated += conn.execute(delete(feedback).where(feedback.c.log_id.in_(part))).rowcount or 0
+                conn.execute(delete(search_log).where(search_log.c.id.in_(part)))
+        return len(ids), rated
+
+    def purge_before(self, cutoff: str) -> tuple[int, int]:
+        """Delete the entries logged before `cutoff` (ISO UTC) and the feedback on them: (entries, feedback)."""
+        return self._delete(search_log.c.at < cutoff)
+
+    def erase_customer(self, ref: str) -> tuple[int, int]:
+        """Delete every entry one customer made (`customer_ref`) and the feedback on them: (entries, feedback)."""
+        return self._delete(search_log.c.customer_id == ref)
 
     def add_feedback(self, helpful: bool, log_id: int | None = None, article_id: str | None = None,
                      comment: str | None = None, key_id: str | None = None) -> int:

@@ -178,6 +178,27 @@ class TicketStore:
                 self._conn.execute("ROLLBACK")
                 raise
 
+    def erase_customer(self, customer_id: str) -> tuple[list["TicketRecord"], int, bool]:
+        """Delete a customer's tickets, the corrections made on them and the customer's context, in one
+        transaction: (the tickets as they were, corrections deleted, customer row deleted)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                rows = self._conn.execute("SELECT id, record FROM tickets WHERE customer_id = ?", (customer_id,)).fetchall()
+                ids = [r[0] for r in rows]
+                corrections = 0
+                for start in range(0, len(ids), 500):
+                    part = ids[start : start + 500]
+                    marks = ",".join("?" * len(part))
+                    corrections += self._conn.execute(f"DELETE FROM corrections WHERE ticket_id IN ({marks})", part).rowcount
+                    self._conn.execute(f"DELETE FROM tickets WHERE id IN ({marks})", part)
+                customer = self._conn.execute("DELETE FROM customers WHERE id = ?", (customer_id,)).rowcount > 0
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return [self._record(r[1]) for r in rows], corrections, customer
+
     def exists(self, ticket_id: str) -> bool:
         with self._lock:
             return self._conn.execute("SELECT 1 FROM tickets WHERE id = ?", (ticket_id,)).fetchone() is not None

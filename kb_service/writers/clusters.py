@@ -158,6 +158,12 @@ class TicketClusters:
         s = self.kb.settings
         return store_fingerprint(self.kb, s.cluster_similarity, s.cluster_min_size, s.gap_min_score, window_start)
 
+    def forget(self) -> Clustering | None:
+        """Drop the cached clustering (after an erasure); returns what was cached."""
+        with self._lock:
+            cached, self._cache = self._cache, None
+            return cached
+
     def compute(self, now: datetime | None = None) -> Clustering:
         """The clusters of the resolved tickets inside the gap window (`KB_GAP_WINDOW_DAYS`)."""
         now = now or datetime.now(timezone.utc)

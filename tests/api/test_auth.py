@@ -15,13 +15,13 @@ READ = ("get", "/v1/articles/reset-password", None)
 LANGS = ("get", "/v1/languages", None)
 # scope -> calls that must succeed (2xx) and calls that must be refused (403); writes are covered in test_articles
 ALLOWED = {
-    "widget": [ANSWER, LANGS],
+    "widget": [ANSWER],
     "agent": [ANSWER, LANGS, SEARCH, SUGGEST, LIST, READ],
     "writer": [ANSWER, LANGS, SEARCH, SUGGEST, LIST, READ],
     "admin": [ANSWER, LANGS, SEARCH, SUGGEST, LIST, READ],
 }
 REFUSED = {
-    "widget": [SEARCH, SUGGEST, LIST, READ, ("put", "/v1/articles/x-new", {"title": "t", "body": "b"}), ("delete", "/v1/articles/reset-password", None)],
+    "widget": [LANGS, SEARCH, SUGGEST, LIST, READ, ("put", "/v1/articles/x-new", {"title": "t", "body": "b"}), ("delete", "/v1/articles/reset-password", None)],
     "agent": [("put", "/v1/articles/x-new", {"title": "t", "body": "b"}), ("delete", "/v1/articles/reset-password", None), ("post", "/v1/ingest", None)],
     "writer": [("post", "/v1/ingest", None)],
 }

@@ -31,14 +31,14 @@ A = auth("admin")
 def test_search_bad_input_422(client: TestClient, body: dict[str, object], needle: str) -> None:
     r = client.post("/v1/search", json=body, headers=A)
     assert r.status_code == 422, r.text
-    assert needle in r.json()["detail"]
+    assert needle in r.json()["message"]
 
 
 def test_unknown_language_lists_supported(client: TestClient) -> None:
     r = client.post("/v1/answer", json={"question": "hi", "language": "tlh"}, headers=A)
-    assert r.status_code == 422 and "pt-BR" in r.json()["detail"]
+    assert r.status_code == 422 and "pt-BR" in r.json()["message"]
     r = client.get("/v1/articles?language=tlh", headers=A)
-    assert r.status_code == 422 and "pt-BR" in r.json()["detail"]
+    assert r.status_code == 422 and "pt-BR" in r.json()["message"]
 
 
 def test_malformed_json_body(client: TestClient) -> None:
@@ -55,7 +55,7 @@ def test_answer_and_suggest_bad_input(client: TestClient) -> None:
 
 def test_unknown_and_malformed_article_ids(client: TestClient) -> None:
     r = client.get("/v1/articles/no-such-article", headers=A)
-    assert r.status_code == 404 and "no-such-article" in r.json()["detail"]
+    assert r.status_code == 404 and "no-such-article" in r.json()["message"]
     assert client.get("/v1/articles/Bad%20Id!", headers=A).status_code == 422
     assert client.delete("/v1/articles/no-such-article", headers=A).status_code == 404
     assert client.get("/v1/articles?limit=0", headers=A).status_code == 422
@@ -74,7 +74,7 @@ def test_malformed_upload_ingests_nothing(fresh_client: TestClient, fresh_kb: Kn
     bad = ("tickets.jsonl", b'{"id": "1", "subject": "a", "body": "b", "resolution": "c", "status": "solved"}\n{broken\n', "application/json")
     r = fresh_client.post("/v1/ingest", files=[("files", good), ("files", bad)], headers=A)
     assert r.status_code == 422, r.text
-    assert "tickets.jsonl" in r.json()["detail"] and "nothing was ingested" in r.json()["detail"]
+    assert "tickets.jsonl" in r.json()["message"] and "nothing was ingested" in r.json()["message"]
     assert fresh_kb.store.count() == 0 and fresh_kb.index.count() == 0
     r = fresh_client.post("/v1/ingest", files=[("files", ("notes.exe", b"MZ", "application/octet-stream"))], headers=A)
     assert r.status_code == 415

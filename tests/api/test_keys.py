@@ -19,7 +19,7 @@ def test_parse_keys_rejects(bad: str) -> None:
 
 
 def test_scopes_nest() -> None:
-    assert GRANTS["widget"] == {"answer", "feedback", "languages"}
+    assert GRANTS["widget"] == {"answer", "feedback"}
     assert GRANTS["widget"] < GRANTS["agent"] < GRANTS["writer"] < GRANTS["admin"]
     assert "articles:write" not in GRANTS["agent"] and "ingest" not in GRANTS["writer"]
 

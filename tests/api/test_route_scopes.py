@@ -80,7 +80,7 @@ def test_what_widget_and_agent_keys_cannot_reach(client: TestClient, scope: str)
         perm = permission_of(route)
         forbidden = (perm not in GRANTS[scope])  # type: ignore[index]
         if scope == "widget":
-            assert forbidden == (perm not in {"answer", "feedback", "languages"}), (method, route.path)
+            assert forbidden == (perm not in {"answer", "feedback"}), (method, route.path)
         else:
             assert forbidden == (perm in WRITER_ONLY | ADMIN_ONLY), (method, route.path)
         if forbidden:

@@ -146,9 +146,9 @@ def test_a_ticket_without_a_reply_or_after_a_hand_off_gets_no_follow_up_and_no_s
     assert f["status"] == "needs_agent"
     assert "maria.lopez@example.com" not in json.dumps(f) and "555 0199" not in json.dumps(f)
     r = c.post("/v1/auto-response", json={"ticket_id": "AR-5"}, headers=auth("agent"))
-    assert r.status_code == 409 and "handed to an agent" in r.json()["detail"]
+    assert r.status_code == 409 and "handed to an agent" in r.json()["message"]
     r = c.post("/v1/auto-response/followup", json={"ticket_id": "AR-5", "message": "Now it works"}, headers=auth("agent"))
-    assert r.status_code == 409 and "an agent has it" in r.json()["detail"]
+    assert r.status_code == 409 and "an agent has it" in r.json()["message"]
 
 
 def test_bad_requests(c: TestClient) -> None:
@@ -159,7 +159,7 @@ def test_bad_requests(c: TestClient) -> None:
     assert post("/v1/auto-response/followup", {"ticket_id": "NOPE", "message": "hi"}).status_code == 404
     c.post("/v1/tickets", json={"id": "AR-3", "subject": "x", "body": "Sync question"}, headers=auth("agent"))
     r = post("/v1/auto-response/followup", {"ticket_id": "AR-3", "message": "still broken"})
-    assert r.status_code == 409 and "no auto-response" in r.json()["detail"]
+    assert r.status_code == 409 and "no auto-response" in r.json()["message"]
     assert c.post("/v1/auto-response", json={"body": "x"}, headers=auth("widget")).status_code == 403
 
 

@@ -79,7 +79,7 @@ def test_ticket_metadata_is_redacted(fresh_kb: KnowledgeBase, tmp_path: Path) ->
 )
 def test_malformed_ticket_json_is_422(fresh_client: TestClient, content: str) -> None:
     r = fresh_client.post("/v1/ingest", files=[("files", ("t.json", content.encode(), "application/json"))], headers=A)
-    assert r.status_code == 422 and "t.json" in r.json()["detail"]
+    assert r.status_code == 422 and "t.json" in r.json()["message"]
 
 
 def test_offset_out_of_range_is_422(fresh_client: TestClient) -> None:

@@ -191,12 +191,12 @@ def test_enterprise_tier_renewal_and_executive_contact(client: TestClient) -> No
 def test_malformed_escalation_input_is_a_clear_422(client: TestClient, body: dict[str, Any], message: str) -> None:
     r = client.post("/v1/escalate", json=body, headers=auth("agent"))
     assert r.status_code == 422, r.text
-    assert message in r.json()["detail"]
+    assert message in r.json()["message"]
 
 
 def test_unknown_stored_ticket_is_404(client: TestClient) -> None:
     r = client.post("/v1/escalate", json={"ticket_id": "NOPE-1"}, headers=auth("agent"))
-    assert r.status_code == 404 and "NOPE-1" in r.json()["detail"]
+    assert r.status_code == 404 and "NOPE-1" in r.json()["message"]
 
 
 def test_widget_key_cannot_triage(client: TestClient) -> None:

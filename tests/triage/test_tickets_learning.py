@@ -78,7 +78,7 @@ def test_ticket_lifecycle_joins_and_leaves_the_knowledge_base(tclient: TestClien
 def test_bad_tickets_are_rejected_and_nothing_is_stored(tclient: TestClient, body: dict[str, Any], status: int, message: str) -> None:
     r = tclient.post("/v1/tickets", json=body, headers=auth("agent"))
     assert r.status_code == status, r.text
-    assert message in r.json()["detail"]
+    assert message in r.json()["message"]
     assert tclient.get(f"/v1/tickets/{body['id']}", headers=auth("agent")).status_code in (404, 422)
 
 
@@ -86,11 +86,11 @@ def test_patch_errors(tclient: TestClient) -> None:
     post_ticket(tclient, id="PE-1", body="The PDF export of the monthly schedule is blank.")
     assert tclient.patch("/v1/tickets/NOPE", json={"status": "open"}, headers=auth("agent")).status_code == 404
     r = tclient.patch("/v1/tickets/PE-1", json={}, headers=auth("agent"))
-    assert r.status_code == 422 and "nothing to update" in r.json()["detail"]
+    assert r.status_code == 422 and "nothing to update" in r.json()["message"]
     r = tclient.patch("/v1/tickets/PE-1", json={"status": "closed"}, headers=auth("agent"))
-    assert r.status_code == 422 and "resolution" in r.json()["detail"]
+    assert r.status_code == 422 and "resolution" in r.json()["message"]
     r = tclient.patch("/v1/tickets/PE-1", json={"labels": {"team": "Sales"}}, headers=auth("agent"))
-    assert r.status_code == 422 and "unknown team 'Sales'" in r.json()["detail"]
+    assert r.status_code == 422 and "unknown team 'Sales'" in r.json()["message"]
     stored = tclient.get("/v1/tickets/PE-1", headers=auth("agent")).json()
     assert stored["status"] == "new" and stored["labels"] == {}  # the failed updates changed nothing
     assert tclient.post("/v1/tickets", json={"id": "PE-1", "body": "again"}, headers=auth("agent")).status_code == 409
@@ -146,7 +146,7 @@ def test_a_correction_changes_the_next_similar_prediction_at_once(tclient: TestC
 
 def test_feedback_rejects_unknown_labels_and_tickets(tclient: TestClient) -> None:
     r = tclient.post("/v1/feedback/classification", json={"body": "x y z", "field": "category", "label": "hardware"}, headers=auth("agent"))
-    assert r.status_code == 422 and "unknown category 'hardware'" in r.json()["detail"]
+    assert r.status_code == 422 and "unknown category 'hardware'" in r.json()["message"]
     r = tclient.post("/v1/feedback/classification", json={"ticket_id": "NOPE", "field": "team", "label": "Billing"}, headers=auth("agent"))
     assert r.status_code == 404
     r = tclient.post("/v1/feedback/classification", json={"body": "x", "field": "mood", "label": "happy"}, headers=auth("agent"))
@@ -216,4 +216,4 @@ def test_team_correction_wins_over_routing_rules(tclient: TestClient) -> None:
 
 def test_ingested_ticket_ids_are_not_taken_over(tclient: TestClient) -> None:
     r = tclient.post("/v1/tickets", json={"id": "T-1001", "body": "new text"}, headers=auth("agent"))
-    assert r.status_code == 409 and "ingested" in r.json()["detail"]
+    assert r.status_code == 409 and "ingested" in r.json()["message"]

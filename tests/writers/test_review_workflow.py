@@ -109,11 +109,11 @@ def test_feedback_on_answers_and_articles(api: TestClient) -> None:
     assert api.post("/v1/feedback", json={"log_id": 10**9, "helpful": True}, headers=auth("widget")).status_code == 404
     r = api.post("/v1/feedback", json={"log_id": a["log_id"], "article_id": "slack-integration", "helpful": False},
                  headers=auth("widget"))
-    assert r.status_code == 422 and "not shown" in r.json()["detail"]
+    assert r.status_code == 422 and "not shown" in r.json()["message"]
     assert api.post("/v1/feedback", json={"article_id": "no-such-article", "helpful": True}, headers=auth("agent")).status_code == 404
     # a widget (a public key) rates only the answer it showed, once: a second rating replaces the first
     r = api.post("/v1/feedback", json={"article_id": "two-factor-authentication", "helpful": False}, headers=auth("widget"))
-    assert r.status_code == 422 and "log_id" in r.json()["detail"]
+    assert r.status_code == 422 and "log_id" in r.json()["message"]
     again = api.post("/v1/feedback", json={"log_id": a["log_id"], "helpful": False}, headers=auth("widget")).json()
     assert again["id"] == api.post("/v1/feedback", json={"log_id": a["log_id"], "helpful": False}, headers=auth("widget")).json()["id"]
     assert api.post("/v1/feedback", json={"log_id": 2**70, "helpful": True}, headers=auth("widget")).status_code == 422
@@ -200,7 +200,7 @@ def test_edit_then_approve_publishes_and_indexes_at_once(api: TestClient) -> Non
     # approving twice, editing or rejecting an approved draft: 409, and nothing changes
     for method, path, body in (("post", "approve", {}), ("post", "reject", {"reason": "changed my mind"})):
         r = getattr(api, method)(f"/v1/drafts/{d['id']}/{path}", json=body, headers=auth("writer"))
-        assert r.status_code == 409 and "approved" in r.json()["detail"]
+        assert r.status_code == 409 and "approved" in r.json()["message"]
     assert api.patch(f"/v1/drafts/{d['id']}", json={"title": "y"}, headers=auth("writer")).status_code == 409
     audit = api.get("/v1/audit", params={"object_type": "draft", "object_id": d["id"]}, headers=auth("writer")).json()
     assert [e["action"] for e in audit] == ["approved", "edited", "created"]
@@ -210,9 +210,9 @@ def test_approval_does_not_overwrite_an_article_unless_asked(api: TestClient, de
     d = api.post("/v1/drafts", json={"ticket_ids": ["T-1034", "T-1057"]}, headers=auth("writer")).json()
     before = desk_kb.store.get("article:google-calendar-sync")
     r = api.post(f"/v1/drafts/{d['id']}/approve", json={"article_id": "google-calendar-sync"}, headers=auth("writer"))
-    assert r.status_code == 409 and "replace" in r.json()["detail"]
+    assert r.status_code == 409 and "replace" in r.json()["message"]
     r = api.post(f"/v1/drafts/{d['id']}/approve", json={"replace": True}, headers=auth("writer"))
-    assert r.status_code == 422 and "article_id" in r.json()["detail"]
+    assert r.status_code == 422 and "article_id" in r.json()["message"]
     after = desk_kb.store.get("article:google-calendar-sync")
     assert after is not None and before is not None and after.content_hash == before.content_hash
     assert api.get(f"/v1/drafts/{d['id']}", headers=auth("writer")).json()["status"] == "draft"
@@ -245,7 +245,7 @@ def test_rejected_draft_stays_out_and_cannot_be_approved(api: TestClient, desk_k
                  headers=auth("writer"))
     assert r.status_code == 200 and r.json()["status"] == "rejected" and r.json()["reason"].startswith("Fixed")
     r = api.post(f"/v1/drafts/{d['id']}/approve", json={}, headers=auth("writer"))
-    assert r.status_code == 409 and "rejected" in r.json()["detail"]
+    assert r.status_code == 409 and "rejected" in r.json()["message"]
     assert desk_kb.store.get("article:" + slugify(d["title"])) is None
     r = api.patch(f"/v1/drafts/{d['id']}", json={"title": d["title"]}, headers=auth("writer"))  # even a no-op edit
     assert r.status_code == 409
