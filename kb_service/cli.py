@@ -50,7 +50,10 @@ def serve(
     from kb_service.api.keys import ensure_admin_key, parse_keys
     from kb_service.app import create_app
 
+    from kb_service.logs import configure_logging
+
     settings = get_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_format == "json")
     if host:
         settings.host = host
     if port:
@@ -69,7 +72,9 @@ def serve(
     # tells `kb search` in other processes where to reach the store this process now holds
     settings.service_file.write_text(json.dumps({"url": f"http://{settings.host}:{settings.port}", "pid": os.getpid()}))
     try:
-        uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+        # one log format for the service, uvicorn and the libraries: JSON lines with request ids by default
+        uvicorn.run(application, host=settings.host, port=settings.port, log_config=None, access_log=False,
+                    log_level=settings.log_level)
     finally:
         settings.service_file.unlink(missing_ok=True)
         kb.close()

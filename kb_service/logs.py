@@ -17,7 +17,7 @@ from typing import Any
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # LogRecord attributes that are not "extra" fields given by the caller
-_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "taskName", "request_id"}
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "taskName", "request_id", "color_message"}
 
 
 _base_factory = logging.getLogRecordFactory()
