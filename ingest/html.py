@@ -5,6 +5,14 @@ article helpful?" widgets, related-article lists). Left in, that text would be
 indexed once per page and drown the real answers, so it is removed before the
 article is rendered to plain text with its structure (headings, numbered steps,
 tables) intact.
+
+What a reader of the page does not see is not article text either: scripts, styles, templates,
+comments, and elements hidden by the `hidden` attribute, `aria-hidden`, an inline style or a hiding
+class (`kb_service.sanitize.is_hidden`) are removed with everything inside them, so that an
+instruction planted where only a machine reads it ("ignore previous instructions ...") is never
+indexed, answered or sent to a model. What is left is made inert (`sanitize.clean_document`):
+text that looked like markup (`&lt;script&gt;`) cannot become markup again, and only http, https,
+mailto and relative links are kept.
 """
 
 from __future__ import annotations
@@ -14,11 +22,14 @@ import re
 import unicodedata
 from datetime import date
 from pathlib import Path
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urlparse
 
-from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
+from bs4 import BeautifulSoup, CData, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
 from ingest.documents import ParseError, Section, SourceDocument, read_source_bytes
+from kb_service.sanitize import DROP_WITH_CONTENT, clean_document, inert_text, is_hidden, safe_article_url, safe_href
+
+_NOT_TEXT = (Comment, CData, Doctype, Declaration, ProcessingInstruction)
 
 # ---------------------------------------------------------------- shared helpers
 
@@ -118,7 +129,8 @@ def normalise_ws(text: str) -> str:
 _REMOVE_TAGS = [
     "script", "style", "noscript", "template", "iframe", "form", "svg", "nav", "header",
     "footer", "aside", "button", "canvas", "object", "embed", "dialog", "link", "meta",
-    "input", "select", "textarea",
+    "input", "select", "textarea", "title", "applet", "frame", "frameset", "noembed", "noframes", "xmp", "math",
+    "audio", "video", "datalist", "plaintext",
 ]
 _BOILERPLATE_TOKENS = {
     "breadcrumb", "breadcrumbs", "crumbs", "nav", "navbar", "navigation", "menu", "menubar", "sidebar",
@@ -198,10 +210,7 @@ def _is_boilerplate(tag: Tag) -> bool:
     role = str(tag.get("role") or "").strip().lower()
     if role in _BOILERPLATE_ROLES:
         return True
-    if str(tag.get("aria-hidden") or "").lower() == "true" or tag.has_attr("hidden"):
-        return True
-    style = str(tag.get("style") or "").replace(" ", "").lower()
-    if "display:none" in style:
+    if is_hidden(tag.attrs):
         return True
     hits = _tokens(tag) & _BOILERPLATE_TOKENS
     if tag.name in _INLINE_TAGS:
@@ -259,7 +268,7 @@ class _Renderer:
 
     def _walk(self, node: Tag) -> None:
         for child in node.children:
-            if isinstance(child, (Comment, Doctype, Declaration, ProcessingInstruction)):
+            if isinstance(child, _NOT_TEXT):
                 continue
             if isinstance(child, NavigableString):
                 self._inline.append(str(child))
@@ -319,7 +328,7 @@ def inline_text(node: Tag) -> str:
     """Text of an element with whitespace normalised; <br> become line breaks."""
     parts: list[str] = []
     for el in node.descendants:
-        if isinstance(el, (Comment, Doctype, Declaration, ProcessingInstruction)):
+        if isinstance(el, _NOT_TEXT):
             continue
         if isinstance(el, NavigableString):
             parts.append(str(el))
@@ -371,7 +380,7 @@ def render_list(node: Tag, depth: int) -> list[str]:
 def _list_item_parts(node: Tag, own: list[str], nested: list[str], depth: int, indent: str) -> None:
     """Split an <li> into its own inline text and the nested lists/tables/code under it."""
     for child in node.children:
-        if isinstance(child, (Comment, Doctype, Declaration, ProcessingInstruction)):
+        if isinstance(child, _NOT_TEXT):
             continue
         if isinstance(child, NavigableString):
             own.append(str(child))
@@ -600,9 +609,11 @@ def _collect_links(root: Tag, base: str | None) -> list[dict[str, str]]:
         if not isinstance(href, str):
             continue
         href = href.strip()
-        if not href or href.startswith("#") or href.lower().startswith(("javascript:", "data:")):
+        if not href or href.startswith("#"):
             continue
-        url = urljoin(base, href) if base else href
+        url = safe_href(href, base)  # http, https, mailto or relative: never javascript:, data:, ...
+        if url is None:
+            continue
         text = normalise_ws(a.get_text(" ")) or normalise_ws(str(a.get("title") or "")) or url
         key = (text, url)
         if key not in seen:
@@ -638,6 +649,20 @@ def _sections(events: list[tuple[str, int, str]]) -> tuple[str | None, list[Sect
     return title, sections
 
 
+def fragment_text(markup: str) -> str:
+    """The text a reader sees in an HTML fragment (a ticket comment's `html_body`, an e-mail): no
+    script-like element, comment or hidden element, blocks and list items as lines; inert."""
+    soup = BeautifulSoup(markup, "html.parser")
+    for tag in list(soup.find_all(True)):
+        if tag.decomposed:
+            continue
+        name = (tag.name or "").lower()
+        if name in DROP_WITH_CONTENT or name in {"meta", "link", "input"} or is_hidden(tag.attrs):
+            tag.decompose()
+    events = _Renderer().render(soup)
+    return inert_text("\n\n".join(text for _kind, _level, text in events))
+
+
 def parse_html(path: Path, text: str | None = None) -> SourceDocument:
     """Parse one help-centre page; raises ParseError when no article text is left."""
     path = Path(path)
@@ -647,7 +672,7 @@ def parse_html(path: Path, text: str | None = None) -> SourceDocument:
     soup = BeautifulSoup(text, "html.parser")
 
     language = _language(soup)
-    canonical = _canonical(soup)
+    canonical = safe_article_url(_canonical(soup))
     title_tag = soup.find("title")
     page_title = clean_title(title_tag.get_text(" ")) if isinstance(title_tag, Tag) else ""
     keywords = _meta(soup, "keywords", "article:tag")
@@ -673,7 +698,7 @@ def parse_html(path: Path, text: str | None = None) -> SourceDocument:
     title = h1_title or page_title or path.stem
     raw_id = article_id or id_from_url(canonical) or path.stem
     slug = slugify(raw_id)
-    return SourceDocument(
+    return clean_document(SourceDocument(
         source_id=f"article:{slug}",
         kind="article",
         title=title,
@@ -684,4 +709,4 @@ def parse_html(path: Path, text: str | None = None) -> SourceDocument:
         tags=tags,
         product_area=product_area,
         links=links,
-    )
+    ))

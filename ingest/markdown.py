@@ -3,21 +3,29 @@
 Markdown syntax is noise for retrieval (`**`, `[text](url)`, `![alt](img)`), so it is
 rendered to the same plain-text shape as HTML articles: sections at `##`/`###`,
 numbered steps as `1. ...` lines, links collected separately.
+
+Inline HTML is rendered as a browser would show it (`kb_service.sanitize.strip_markup`, outside code
+spans and fenced code): comments, `<script>`/`<style>`-like elements and hidden elements (`hidden`,
+`aria-hidden`, `style="display:none"`, ...) go with everything inside them, other tags leave their
+text. Only http, https, mailto and relative links are collected (`[x](javascript:...)` keeps its
+label and loses its link), and the result is made inert (`sanitize.clean_document`): code that shows
+markup (`` `<img onerror=...>` ``) is kept readable but can no longer be read as markup.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import re
+from html import unescape
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
 
 import frontmatter
 import yaml
 
 from ingest.documents import ParseError, Section, SourceDocument, parse_tags, read_source_bytes
 from ingest.html import id_from_url, normalise_date, slugify
+from kb_service.sanitize import clean_document, safe_article_url, safe_href, strip_markup
 
 _RE_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _RE_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
@@ -33,7 +41,8 @@ _RE_IMAGE_REF = re.compile(r"!\[([^\]]*)\]\[[^\]]*\]")
 _RE_LINK = re.compile(r"\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?((?:[^()\s<>]|\([^)]*\))*)>?(?:\s+[\"'(][^\"')]*[\"')])?\s*\)")
 _RE_LINK_REF = re.compile(r"\[([^\]]+)\]\[([^\]]*)\]")
 _RE_AUTOLINK = re.compile(r"<((?:https?|ftp|mailto):[^>\s]+)>")
-_RE_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+_RE_EMAIL_AUTOLINK = re.compile(r"<([\w.+-]+@[\w-]+(?:\.[\w-]+)+)>")
+_RE_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")  # whole backtick runs: linear, not cubic
 _RE_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
 _EMPHASIS = [
     re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*"),
@@ -57,12 +66,13 @@ def _inline(text: str, links: list[dict[str, str]], refs: dict[str, str], base: 
 
 
 def _add_link(links: list[dict[str, str]], text: str, url: str, base: str | None) -> None:
-    url = url.strip()
+    url = unescape(url.strip())  # a Markdown renderer decodes entities in a link target: so do we
     if not url or url.startswith("#"):
         return
-    if base and not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", url):
-        url = urljoin(base, url)
-    item = {"text": text or url, "url": url}
+    safe = safe_href(url, base)  # http, https, mailto or relative: never javascript:, data:, ...
+    if safe is None:
+        return
+    item = {"text": text or safe, "url": safe}
     if item not in links:
         links.append(item)
 
@@ -90,6 +100,7 @@ def _inline_plain(text: str, links: list[dict[str, str]], refs: dict[str, str], 
     text = _RE_LINK.sub(link, text)
     text = _RE_LINK_REF.sub(ref_link, text)
     text = _RE_AUTOLINK.sub(autolink, text)
+    text = _RE_EMAIL_AUTOLINK.sub(r"\1", text)
     text = _RE_HTML_TAG.sub("", text)
     text = _strip_emphasis(text)
     return text.replace("\\*", "*").replace("\\_", "_").replace("\\#", "#")
@@ -99,6 +110,33 @@ def _strip_emphasis(text: str) -> str:
     for rx in _EMPHASIS:
         text = rx.sub(r"\1", text)
     return text
+
+
+def _strip_html(body: str) -> str:
+    """Inline HTML rendered away outside fenced code (see the module docstring); the fences and
+    what is inside them are left as written."""
+    if "<" not in body:
+        return body
+    out: list[str] = []
+    prose: list[str] = []
+    in_fence: str | None = None
+    for line in body.split("\n"):
+        fm = _RE_FENCE.match(line)
+        if in_fence is None and fm:
+            if prose:
+                out.append(strip_markup("\n".join(prose)))
+            prose = []
+            in_fence = fm.group(1)[0]
+            out.append(line)
+        elif in_fence is not None:
+            if fm and fm.group(1)[0] == in_fence:
+                in_fence = None
+            out.append(line)
+        else:
+            prose.append(line)
+    if prose:
+        out.append(strip_markup("\n".join(prose)))
+    return "\n".join(out)
 
 
 def _blocks(body: str, links: list[dict[str, str]], base: str | None) -> list[tuple[str, int, str]]:
@@ -349,9 +387,9 @@ def parse_markdown(path: Path, text: str | None = None) -> SourceDocument:
             text = data.decode("utf-8", errors="replace")
     text = text.lstrip("\ufeff")
     meta, body = _split_front_matter(path, text)
-    body = _RE_COMMENT.sub("", body)
+    body = _strip_html(_RE_COMMENT.sub("", body.replace("\r\n", "\n").replace("\r", "\n")))
 
-    url = _str(meta.get("url") or meta.get("canonical") or meta.get("canonical_url"))
+    url = safe_article_url(_str(meta.get("url") or meta.get("canonical") or meta.get("canonical_url")))
     links: list[dict[str, str]] = []
     events = _blocks(body, links, url)
     fm_title = _str(meta.get("title"))
@@ -366,7 +404,7 @@ def parse_markdown(path: Path, text: str | None = None) -> SourceDocument:
         or meta.get("date")
     )
     product_area = _str(meta.get("product_area") or meta.get("product-area") or meta.get("productarea"))
-    return SourceDocument(
+    return clean_document(SourceDocument(
         source_id=f"article:{slugify(raw_id)}",
         kind="article",
         title=title,
@@ -377,4 +415,4 @@ def parse_markdown(path: Path, text: str | None = None) -> SourceDocument:
         tags=parse_tags(meta.get("tags") if meta.get("tags") is not None else meta.get("keywords")),
         product_area=product_area,
         links=links,
-    )
+    ))

@@ -191,9 +191,9 @@ def _comment_text(comment: dict[str, Any]) -> str | None:
         return text
     html = comment.get("html_body")
     if isinstance(html, str) and html.strip():
-        from bs4 import BeautifulSoup
+        from ingest.html import fragment_text  # what a reader sees: no script, comment or hidden element
 
-        return _text(BeautifulSoup(html, "html.parser").get_text("\n"))
+        return _text(fragment_text(html))
     return None
 
 

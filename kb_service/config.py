@@ -119,6 +119,10 @@ class Settings(BaseSettings):
     anthropic_model: str = Field("claude-sonnet-5-5", max_length=100)
     anthropic_base_url: str | None = Field(None, description="An Anthropic-compatible endpoint (a proxy); default Anthropic's.")
     anthropic_timeout: float = Field(60.0, gt=0, le=600)
+    link_hosts: str = Field(
+        "", description="Comma-separated host names (besides the hosts of the articles' URLs and their sites) that "
+        "links written in tickets may point to when they reach drafts and auto-responses; others are removed.",
+    )
     translation_engines: str = Field(
         "claude,apertium", description="Engines in order of preference; the first one that covers a language pair "
         "translates it (Claude only with an API key, Apertium only for installed pairs).",

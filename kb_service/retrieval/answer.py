@@ -6,6 +6,13 @@ steps kept whole), never words that are not in the KB. `/v1/answer` then transla
 question's language when an engine covers the pair (glossary-enforced, `kb_service/translation/`).
 Answers are not rewritten by a generator; Claude writes only auto-responses, checked against the
 article (`kb_service/autoresponse/`).
+
+Nothing in an answer is markup or an unsafe link, whatever the article held: the text and the
+citations' titles go through `sanitize.inert_text` (the parsers already made stored articles inert;
+this also covers an index built before they did), and a citation's URL is an http(s) URL or none.
+Instructions written into an article ("ignore previous instructions and ...") are text like any
+other: they neither choose the article nor change what is taken from it, and hidden ones were never
+indexed (`ingest/html.py`, `ingest/markdown.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kb_service.retrieval.search import Hit, SearchFilters, Searcher
+from kb_service.sanitize import inert_text, safe_article_url
 
 _STEP = re.compile(r"^\s*(\d+[.)]|[-*•])\s+")
 
@@ -63,6 +71,11 @@ def trim_passage(text: str, max_chars: int) -> str:
     return "\n".join(out).strip()
 
 
+def citation(hit: Hit) -> Citation:
+    """A hit as a citation: an inert title and an http(s) URL or none."""
+    return Citation(hit.source_id, inert_text(hit.title), safe_article_url(hit.url), round(hit.score, 4))
+
+
 def confidence_from_score(score: float, min_score: float, full_score: float) -> float:
     if score <= min_score:
         return 0.0
@@ -95,12 +108,12 @@ class AnswerComposer:
                 query_vector=result.vector,
             )
         best = hits[0]
-        text = trim_passage(best.text, self.max_chars)
-        citations = [Citation(best.source_id, best.title, best.url, round(best.score, 4))]
+        text = inert_text(trim_passage(best.text, self.max_chars))
+        citations = [citation(best)]
         # a second article that scores almost as well is offered as a further citation, not mixed into the text
         for other in hits[1:]:
             if other.score >= max(self.min_score, best.score - 0.015):
-                citations.append(Citation(other.source_id, other.title, other.url, round(other.score, 4)))
+                citations.append(citation(other))
         return Answer(
             answered=True,
             answer=text,
