@@ -58,17 +58,19 @@ def serve(
         settings.host = host
     if port:
         settings.port = port
+    # first: a data directory another process holds stops the start here, before anything in it is written
+    kb = _open_kb(settings)
     if not parse_keys(settings.api_keys):
         key, created = ensure_admin_key(settings.admin_key_path)
         note = "created" if created else "kept"
         typer.echo(f"Admin API key ({note} in {settings.admin_key_path}): {key}")
-    kb = _open_kb(settings)
     if kb.reindex_advice:
         typer.secho(f"note: {kb.reindex_advice}", fg=typer.colors.YELLOW, err=True)
     application = create_app(settings, kb=kb)
     # triage loads its phrase classifiers and its model in the background, so the first
     # /v1/classify does not pay for it and start-up does not wait for it
-    threading.Thread(target=lambda: kb.triage.model(), name="triage-warm-up", daemon=True).start()
+    warm_up = threading.Thread(target=lambda: kb.triage.model(), name="triage-warm-up", daemon=True)
+    warm_up.start()
     # tells `kb search` in other processes where to reach the store this process now holds
     settings.service_file.write_text(json.dumps({"url": f"http://{settings.host}:{settings.port}", "pid": os.getpid()}))
     try:
@@ -77,7 +79,12 @@ def serve(
                     log_level=settings.log_level)
     finally:
         settings.service_file.unlink(missing_ok=True)
-        kb.close()
+        try:
+            # a thread still inside torch when the interpreter exits aborts it (SIGABRT, exit code 134):
+            # a service stopped during its first minute waits for the warm-up to finish
+            warm_up.join()
+        finally:
+            kb.close()
 
 
 @app.command()
