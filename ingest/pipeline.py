@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Literal
 
 import numpy as np
 
@@ -80,6 +80,12 @@ def chunk_payload(doc: SourceDocument, heading: str, index: int) -> dict[str, An
     return meta
 
 
+def chunk_id(source_id: str, content_hash: str, index: int) -> str:
+    """A chunk point's id: derived from its source, the source's content hash and its position, so that
+    re-embedding a version gives back the same ids and a new version never reuses an old one's."""
+    return str(uuid.uuid5(_NS, f"{source_id}|{content_hash}|{index}"))
+
+
 def build_nodes(doc: SourceDocument, content_hash: str, max_chars: int) -> list[Any]:
     return nodes_for(doc, content_hash, chunk_document(doc, max_chars=max_chars))
 
@@ -92,7 +98,7 @@ def nodes_for(doc: SourceDocument, content_hash: str, chunks: list[Chunk]) -> li
     for chunk in chunks:
         meta = chunk_payload(doc, chunk.heading, chunk.index)
         node = TextNode(
-            id_=str(uuid.uuid5(_NS, f"{doc.source_id}|{content_hash}|{chunk.index}")),
+            id_=chunk_id(doc.source_id, content_hash, chunk.index),
             text=chunk.text,
             metadata=meta,
             excluded_embed_metadata_keys=list(meta),  # embed the chunk text alone
@@ -134,9 +140,11 @@ class Indexer:
         chunk_max_chars: int,
         windows: bool = True,
         titles: bool = True,
+        batch_docs: int = BATCH_DOCS,
     ) -> None:
         from llama_index.core.ingestion import IngestionPipeline
 
+        self.batch_docs = batch_docs  # sources per committed batch of a file ingest: what a crash makes redo
         self.windows = windows
         self.titles = titles
         self.embedder = embedder
@@ -190,13 +198,16 @@ class Indexer:
         remove: Iterable[str] = (),
         progress: Callable[[int], None] | None = None,
         force: bool = False,
-        batch_docs: int | None = BATCH_DOCS,
+        batch_docs: int | None | Literal["default"] = "default",
     ) -> IngestSummary:
         """Index `docs` (skipping unchanged ones unless `force`) and remove the sources in `remove`.
 
-        Each batch of `batch_docs` sources is committed whole or not at all (`None`: one batch, so
-        the whole call is all or nothing, as API writes want); a failed batch is rolled back.
+        Each batch of `batch_docs` sources (default: the indexer's) is committed whole or not at all
+        (`None`: one batch, so the whole call is all or nothing, as API writes want); a failed batch
+        is rolled back.
         """
+        if batch_docs == "default":
+            batch_docs = self.batch_docs
         summary = IngestSummary()
         known = self.store.states()
         todo: list[tuple[SourceDocument, str]] = []

@@ -6,9 +6,9 @@ A widget key must name the web origins whose pages may use it (or '*', on purpos
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path as PathParam
 from pydantic import BaseModel, Field, field_validator
 
 from kb_service.api.deps import KBDep, require
@@ -19,6 +19,9 @@ from kb_service.storage.apikeys import ManagedKey
 from kb_service.storage.history import write_audit
 
 router = APIRouter(tags=["keys"])
+# Documented in the schema, checked by the route (whose 422 says what a key id looks like).
+KeyId = Annotated[str, PathParam(description="The key's public id: 8 hexadecimal characters.",
+                                 json_schema_extra={"pattern": "^[0-9a-f]{8}$"})]
 
 
 class KeyIn(Strict):
@@ -95,7 +98,7 @@ def list_keys(kb: KBDep, include_revoked: bool = False, _: Principal = Depends(r
 
 
 @router.delete("/v1/keys/{key_id}", response_model=KeyOut)
-def revoke_key(key_id: str, kb: KBDep, who: Principal = Depends(require("admin"))) -> KeyOut:
+def revoke_key(key_id: KeyId, kb: KBDep, who: Principal = Depends(require("admin"))) -> KeyOut:
     """Revoke a key: the next request with it gets 401."""
     if not (len(key_id) == 8 and all(c in "0123456789abcdef" for c in key_id)):
         raise ApiError(422, "a key id is 8 hexadecimal characters (the part after kb_<scope>_)", field="key_id")

@@ -19,6 +19,7 @@ from kb_service.api.schemas_writers import (
 )
 from kb_service.knowledge import KnowledgeBase
 from kb_service.privacy.erasure import draft_flags_of
+from kb_service.sanitize import inert_text
 from kb_service.storage.drafts import DRAFT_STATUSES, Draft
 from kb_service.writers.drafting import DraftContent
 
@@ -64,7 +65,8 @@ def draft_out(kb: KnowledgeBase, d: Draft) -> DraftOut:
         if stored is None:
             continue  # erased or deleted since the draft was made
         t = stored.doc
-        sources.append(DraftSourceOut(id=tid, subject=t.title, body=t.body, resolution=t.resolution, language=t.language,
+        sources.append(DraftSourceOut(id=tid, subject=inert_text(t.title), body=inert_text(t.body),
+                                      resolution=inert_text(t.resolution) if t.resolution else None, language=t.language,
                                       created=t.created, resolved=t.resolved, cited_by=cited_by.get(tid, [])))
     history = [AuditOut(**vars(e)) for e in kb.history.audit("draft", d.id, limit=200)]
     return DraftOut(

@@ -21,6 +21,18 @@ router = APIRouter(tags=["ingest"])
 ALLOWED = {".html", ".htm", ".md", ".markdown", ".json", ".jsonl", ".csv"}
 
 
+_EXCEPTION = re.compile(r"\((?:RecursionError: [^)]*|[A-Z][A-Za-z]*(?:Error|Exception|Warning): )")
+
+
+def _upload_error(folder: str, file: str, message: str) -> str:
+    """'name: what is wrong', as the loader says it, without the temporary folder the upload was parsed
+    in nor the name of the exception behind it (error bodies name no file of the service's, nor a class)."""
+    name = Path(file).name
+    message = message.replace(f"{folder}/", "").replace(folder, "")
+    message = _EXCEPTION.sub(lambda m: "(nested too deeply" if m.group(0).startswith("(Recursion") else "(", message)
+    return message if message.startswith(f"{name}: ") else f"{name}: {message}"
+
+
 def _safe_name(name: str) -> str:
     base = Path(name or "upload").name.lstrip(".")  # a leading dot would make the loader skip it as hidden
     return re.sub(r"[^A-Za-z0-9._-]", "_", base)[:120] or "upload"
@@ -47,7 +59,8 @@ def ingest_upload(files: Annotated[list[UploadFile], File(description="HTML, Mar
             (Path(tmp) / name).write_bytes(data)
         result = load_path(Path(tmp), kb.redactor)
         if result.errors:
-            detail = "; ".join(f"{Path(f).name}: {msg}" for f, msg in result.errors)
+            folder = str(Path(tmp).resolve())
+            detail = "; ".join(_upload_error(folder, f, msg.replace(tmp, folder)) for f, msg in result.errors)
             raise HTTPException(422, f"nothing was ingested: {detail}")
         for doc in result.documents:
             doc.origin = "upload:" + Path(doc.origin or "").name

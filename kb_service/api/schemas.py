@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -199,8 +200,22 @@ def _bounded(dt: datetime) -> datetime:
     return dt
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _iso_text(v: Any) -> Any:
+    """Only ISO 8601 text, as the schema says (`format: date-time` / `date`): pydantic would also read a
+    number, or a string of digits, as seconds since 1970, so `"created": 0` was silently 1970-01-01."""
+    if isinstance(v, (datetime, date)):  # Python callers
+        return v
+    if not isinstance(v, str) or not _ISO_DATE.match(v):
+        raise ValueError("must be an ISO 8601 date (2026-03-01) or date and time (2026-03-01T10:00:00Z)")
+    return v
+
+
 # A time within reason (SLA clocks add hours to it); without an offset it is taken as UTC.
-Timestamp = Annotated[datetime, AfterValidator(_bounded)]
+Timestamp = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_bounded)]
+IsoDate = Annotated[date, BeforeValidator(_iso_text)]
 
 TicketId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 LabelField = Literal["category", "subcategory", "priority", "team"]
@@ -212,7 +227,7 @@ class CustomerIn(Strict):
                     description="The customer's (organisation's) id in your help desk.")
     tier: str | None = Field(None, max_length=50, description="One of the taxonomy's tiers (default: free, standard, business, enterprise, vip).")
     arr: float | None = Field(None, ge=0, le=1e12, description="Annual recurring revenue.")
-    renewal_date: date | None = Field(None, description="ISO date of the next renewal.")
+    renewal_date: IsoDate | None = Field(None, description="ISO date of the next renewal.")
 
     @field_validator("renewal_date")
     @classmethod

@@ -10,6 +10,7 @@ from kb_service.api.keys import Principal
 from kb_service.api.schemas import HitOut, SearchFiltersIn, SearchIn, SearchOut
 from kb_service.config import Settings
 from kb_service.retrieval.search import Hit, SearchFilters
+from kb_service.sanitize import inert_text, safe_article_url
 
 router = APIRouter(tags=["search"])
 
@@ -36,9 +37,9 @@ def hit_out(hit: Hit) -> HitOut:
     return HitOut(
         id=public_id(hit.source_id),
         source="ticket" if hit.kind == "ticket" else "article",
-        title=hit.title,
-        url=hit.url,
-        snippet=hit.snippet(),
+        title=inert_text(hit.title),  # a ticket's subject is what a customer wrote: inert, like article text
+        url=safe_article_url(hit.url),
+        snippet=inert_text(hit.snippet()),
         score=round(hit.score, 4),
         language=hit.language,
         heading=hit.heading or None,

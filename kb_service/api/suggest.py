@@ -8,6 +8,7 @@ from kb_service.api.keys import Principal
 from kb_service.api.schemas import SuggestIn, SuggestOut, TicketHitOut
 from kb_service.api.search import check_length, hit_out
 from kb_service.api.triage import customer_of, utc
+from kb_service.sanitize import inert_text
 from kb_service.triage.engine import TicketInput
 
 router = APIRouter(tags=["suggest"])
@@ -39,7 +40,7 @@ def suggest(body: SuggestIn, kb: KBDep, settings: SettingsDep, who: Principal = 
         tickets.append(
             TicketHitOut(
                 **base,
-                resolution=h.metadata.get("resolution"),
+                resolution=inert_text(h.metadata.get("resolution") or "") or None,
                 category=h.metadata.get("category"),
                 priority=h.metadata.get("priority"),
                 resolved=h.metadata.get("resolved"),

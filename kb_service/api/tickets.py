@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from ingest.documents import Section, SourceDocument
 from kb_service.api.deps import KBDep, require
+from kb_service.api.errors import ApiError
 from kb_service.api.schemas import TicketCreateIn, TicketId, TicketList, TicketOut, TicketPatchIn, TicketStatus
 from kb_service.api.triage import customer_of, iso, ticket_input, unknown, utc
 from kb_service.knowledge import KnowledgeBase
@@ -37,14 +38,15 @@ def _out(rec: TicketRecord, kb: KnowledgeBase) -> TicketOut:
 
 def _check_labels(kb: KnowledgeBase, labels: dict[str, str]) -> dict[str, str]:
     taxonomy = kb.triage.taxonomy
-    try:
-        for f, v in labels.items():
+    for f, v in labels.items():
+        try:
             taxonomy.check(f, v)
-    except UnknownValue as exc:
-        raise unknown(exc) from exc
+        except UnknownValue as exc:
+            raise unknown(exc, f"labels.{f}") from exc
     sub, cat = labels.get("subcategory"), labels.get("category")
     if sub and cat and taxonomy.all_subcategories[sub] != cat:
-        raise HTTPException(422, f"subcategory {sub!r} belongs to category {taxonomy.all_subcategories[sub]!r}, not {cat!r}")
+        raise ApiError(422, f"subcategory {sub!r} belongs to category {taxonomy.all_subcategories[sub]!r}, not {cat!r}",
+                       field="labels.subcategory")
     return dict(labels)
 
 
@@ -100,12 +102,13 @@ def create_ticket(body: TicketCreateIn, kb: KBDep) -> TicketOut:
                  "team": classification.team.value}
     if classification.subcategory is not None:
         predicted["subcategory"] = classification.subcategory.value
-    redact = kb.redactor.redact
+    # Redacted together: a name the body is signed with is removed from the subject and resolution too.
+    subject, text, resolution = kb.redactor.redact_many([body.subject or "", body.body, body.resolution or ""])
     rec = TicketRecord(
-        id=ticket_id, subject=redact(body.subject) if body.subject else "", body=redact(body.body),
+        id=ticket_id, subject=subject, body=text,
         created=iso(utc(body.created)), status=body.status, customer_id=customer.id if customer else None,
         channel=body.channel, language=body.language or classification.language.value, labels=labels,
-        predicted=predicted, resolution=redact(body.resolution) if body.resolution else None,
+        predicted=predicted, resolution=resolution or None,
         first_response_at=iso(body.first_response_at) if body.first_response_at else None,
     )
     with triage.ticket_writes:
@@ -173,7 +176,7 @@ def list_tickets(
     status: TicketStatus | None = None,
     customer_id: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> TicketList:
     items, total = kb.triage.store.list(status, customer_id, limit, offset)
     return TicketList(items=[_out(r, kb) for r in items], total=total, limit=limit, offset=offset)

@@ -54,12 +54,33 @@ def run_translation(translator: Translator, texts: list[str], target: str, sourc
         raise HTTPException(503, f"translation failed: {exc}") from exc
 
 
+def mask_personal_data(text: str, spans: list[tuple[int, int, str]]) -> tuple[str, list[str]]:
+    """`text` with each span replaced by an opaque token (ZXN0NXZ, ZXN1NXZ, ...), and what they held."""
+    out, kept, at = [], [], 0
+    for a, b, _ in spans:
+        out += [text[at:a], f"ZXN{len(kept)}NXZ"]
+        kept.append(text[a:b])
+        at = b
+    out.append(text[at:])
+    return "".join(out), kept
+
+
+def unmask_personal_data(text: str, kept: list[str]) -> str:
+    for i, value in enumerate(kept):
+        text = text.replace(f"ZXN{i}NXZ", value)
+    return text
+
+
 @router.post("/v1/translate", response_model=TranslateOut, dependencies=[Depends(require("translate"))])
 def translate(body: TranslateIn, kb: KBDep) -> TranslateOut:
     """Translate text with the best engine for the pair, enforcing the glossary, with a compliance
     report of every glossary term found in the source."""
-    (r,) = run_translation(kb.translator, [body.text], body.target_language, body.source_language, body.glossary, body.enforce)
-    return TranslateOut(translation=r.text, source_language=r.source_language, target_language=r.target_language,
+    # Personal data never goes to an engine: each stretch of it (found with the whole text as context,
+    # so a signature's name too) travels as an opaque token and is put back in the translation.
+    text, kept = mask_personal_data(body.text, kb.redactor.spans(body.text))
+    (r,) = run_translation(kb.translator, [text], body.target_language, body.source_language, body.glossary, body.enforce)
+    return TranslateOut(translation=unmask_personal_data(r.text, kept), source_language=r.source_language,
+                        target_language=r.target_language,
                         engine=r.engine, compliance=compliance_out([r]))
 
 

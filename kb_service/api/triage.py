@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from fastapi import APIRouter, Depends, HTTPException
 
 from kb_service.api.deps import KBDep, require
+from kb_service.api.errors import ApiError
 from kb_service.api.keys import Principal
 from kb_service.api.schemas import (
     ClassificationFeedbackIn, ClassificationFeedbackOut, CustomerIn, EscalateIn, TicketIn, TrainOut,
@@ -33,20 +34,22 @@ def iso(dt: datetime) -> str:
     return utc(dt).isoformat(timespec="seconds")
 
 
-def unknown(exc: UnknownValue) -> HTTPException:
-    return HTTPException(422, str(exc))
+def unknown(exc: UnknownValue, field: str | None = None) -> ApiError:
+    """A 422 naming the request field at fault and listing the valid values."""
+    return ApiError(422, str(exc), field=field, valid=exc.valid)
 
 
-def customer_of(triage: Triage, c: CustomerIn | None) -> Customer | None:
+def customer_of(triage: Triage, c: CustomerIn | None, where: str = "customer") -> Customer | None:
     """The customer's context: what is stored for its id, with the fields this request sets over it
-    (a request that names only the id keeps the stored tier, ARR, renewal and executive flag)."""
+    (a request that names only the id keeps the stored tier, ARR, renewal and executive flag).
+    `where`: the request field the customer came in (errors name `<where>.tier`)."""
     if c is None:
         return None
     if c.tier is not None:
         try:
             triage.taxonomy.check_tier(c.tier)
         except UnknownValue as exc:
-            raise unknown(exc) from exc
+            raise unknown(exc, f"{where}.tier") from exc
     merged = triage.store.get_customer(c.id) or Customer(c.id)
     given = c.model_fields_set
     if "tier" in given:
@@ -101,7 +104,8 @@ def escalate(body: EscalateIn, kb: KBDep) -> EscalationResult:
     else:
         assert body.ticket is not None
         ticket = ticket_input(body.ticket)
-    customer = customer_of(triage, body.customer or (body.ticket.customer if body.ticket else None))
+    customer = customer_of(triage, body.customer or (body.ticket.customer if body.ticket else None),
+                           "customer" if body.customer else "ticket.customer")
     if customer is None and ticket.customer_id:
         customer = triage.store.get_customer(ticket.customer_id)
     if customer is not None and ticket.customer_id is None:
@@ -121,7 +125,7 @@ def feedback(body: ClassificationFeedbackIn, kb: KBDep,
     try:
         triage.taxonomy.check(body.field, body.label)
     except UnknownValue as exc:
-        raise unknown(exc) from exc
+        raise unknown(exc, "label") from exc
     rec = None
     if body.ticket_id is not None:
         rec = triage.store.get(body.ticket_id)

@@ -1,8 +1,8 @@
 """Drafts and their review: draft -> approved (published as an article) or rejected (with a reason).
 
 A transition is one conditional UPDATE (`WHERE status = 'draft'`), so two writers approving and
-rejecting at once cannot both win; the audit row, and on approval the article's new version, are
-written in the same transaction.
+rejecting at once cannot both win; the audit row, and on approval the article's new version and
+the end of its publication (kb_service.storage.history), are written in the same transaction.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, insert, select, update
 
 from ingest.documents import SourceDocument
 from kb_service.storage.database import drafts, now_iso
-from kb_service.storage.history import add_version, write_audit
+from kb_service.storage.history import add_version, end_publication, write_audit
 
 DRAFT, APPROVED, REJECTED = "draft", "approved", "rejected"
 DRAFT_STATUSES = (DRAFT, APPROVED, REJECTED)
@@ -105,9 +105,11 @@ class DraftStore:
 
     def _transition(self, draft_id: str, values: dict[str, Any], actor: str | None, action: str,
                     details: dict[str, Any], expected_revision: int | None = None,
-                    version: tuple[str, SourceDocument] | None = None) -> tuple[Draft, int | None]:
+                    version: tuple[str, SourceDocument] | None = None,
+                    publication: int | None = None) -> tuple[Draft, int | None]:
         """Change a draft that is still a draft; `version`: (article id, published doc) to record as the
-        article's new version in the same transaction. Returns the draft and that version's number."""
+        article's new version in the same transaction, `publication`: the publication row that this
+        transaction ends. Returns the draft and that version's number."""
         current = self.require(draft_id)
         if current.status != DRAFT:
             raise DraftStateError(f"draft {draft_id} is {current.status}; only a draft in status 'draft' can be {action}")
@@ -124,6 +126,8 @@ class DraftStore:
             )
             if result.rowcount != 1:
                 raise DraftStateError(f"draft {draft_id} was changed by someone else at the same time; read it again")
+            if publication is not None:
+                end_publication(conn, publication)
             number = None
             if version is not None:
                 article_id, doc = version
@@ -148,10 +152,12 @@ class DraftStore:
         return self._transition(draft_id, changed, actor, "edited", details, current.revision)[0]
 
     def approve(self, draft_id: str, article_id: str, doc: SourceDocument, actor: str | None,
-                expected_revision: int | None = None) -> tuple[Draft, int | None]:
+                expected_revision: int | None = None, publication: int | None = None) -> tuple[Draft, int | None]:
+        """Approve, recording `doc` (as published) as the article's new version; `publication`: the
+        row of that publication, ended in the same transaction."""
         return self._transition(
             draft_id, {"status": APPROVED, "article_id": article_id}, actor, "approved",
-            {"article": article_id}, expected_revision, version=(article_id, doc),
+            {"article": article_id}, expected_revision, version=(article_id, doc), publication=publication,
         )
 
     def reject(self, draft_id: str, reason: str, actor: str | None, expected_revision: int | None = None) -> Draft:

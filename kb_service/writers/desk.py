@@ -4,10 +4,13 @@ Article writes with versions, drafts from ticket clusters, their review (edit, a
 index, reject), and the gap and freshness reports. Every change names who made it (`actor`) and is
 kept in the audit trail.
 
-Order of writes on publication: the article goes into the index first, then the draft's new state
-and the article's version are committed together. If that commit is refused (someone else approved
-or rejected the draft in between), the article is put back as it was, so a draft is never
-half-approved.
+Order of writes on publication: the write is recorded as in flight (a `publications` row in the
+records database), the article goes into the source store and the index, then its version (and, on
+approval, the draft's new state) is committed together with the end of the publication. If that
+commit is refused (someone else approved or rejected the draft in between), the article is put back
+as it was, so a draft is never half-approved. A publication left in flight by a crash is settled at
+the next start (`recover_publications`) and before any other write: finished when the source store
+holds what it published, dropped when it does not.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 from ingest.documents import ParseError, SourceDocument
 from ingest.markdown import parse_markdown
+from kb_service.sanitize import clean_document, kb_link_policy, safe_article_url
 from kb_service.storage.drafts import DRAFT, Draft, DraftStateError
+from kb_service.storage.history import Publication
 from kb_service.storage.sources import StoredSource
 from kb_service.writers.clusters import Cluster, TicketClusters
 from kb_service.writers.drafting import ClaudeDrafter, DraftContent, ExtractiveDrafter
@@ -57,16 +62,19 @@ def slugify(title: str) -> str:
 
 def article_document(article_id: str, title: str, body: str, language: str | None, url: str | None = None,
                      updated: str | None = None, tags: list[str] | None = None, product_area: str | None = None) -> SourceDocument:
-    """An article as the API writes it: a Markdown body parsed like a Markdown file."""
+    """An article as the API writes it: a Markdown body parsed like a Markdown file, and every field made
+    inert like a parsed file's (`sanitize.clean_document`); a URL must be an absolute http(s) one."""
+    if url and safe_article_url(url) is None:
+        raise InvalidInput("url: must be an absolute http or https URL")
     try:
         parsed = parse_markdown(Path(f"{article_id}.md"), text=body)
     except ParseError as exc:
         raise InvalidInput(f"article body: {exc}") from exc
-    return SourceDocument(
+    return clean_document(SourceDocument(
         source_id="article:" + article_id, kind="article", title=title, sections=parsed.sections, language=language,
         url=url, updated=updated or date.today().isoformat(), tags=tags or [], product_area=product_area,
         links=parsed.links, origin=None,
-    )
+    ))
 
 
 @dataclass
@@ -74,6 +82,11 @@ class Published:
     stored: StoredSource
     created: bool
     version: int | None  # None when the content did not change
+
+
+def recover_publications(kb: "KnowledgeBase") -> int:
+    """At start, after the index's own recovery: settle the article writes a crash cut short."""
+    return kb.desk.settle()
 
 
 class WritersDesk:
@@ -93,24 +106,85 @@ class WritersDesk:
         ingested from a file gets that content recorded as version 1 before anything overwrites it."""
         aid = doc.source_id.removeprefix("article:")
         with self._lock:
+            self.settle()
             before = self.kb.store.get(doc.source_id)
             if before is not None:
                 self.kb.history.ensure_original(aid, before.doc)
-            summary, stored = self.kb.put_and_read(doc)
-            if not (summary.added or summary.updated):
-                return Published(stored, False, None)
+                if before.content_hash == doc.content_hash():  # nothing to publish (a retry, say)
+                    return Published(self.kb.put_and_read(doc)[1], False, None)
+            pid = self.kb.history.begin_publication(aid, doc, before.doc if before else None, actor, action, details)
+            try:
+                summary, stored = self.kb.put_and_read(doc)
+            except BaseException:
+                self._settle_after_failure(pid)
+                raise
             action = action or ("created" if summary.added else "updated")
-            version = self.kb.history.record_version(aid, action, stored.doc, actor, details=details)
+            version = self.kb.history.finish_publication(pid, action, stored.doc)
             return Published(stored, bool(summary.added), version)
 
     def delete_article(self, article_id: str, actor: str | None) -> None:
         with self._lock:
+            self.settle()
             before = self.kb.store.get("article:" + article_id)
             if before is None:
                 raise NotFound(f"no article with id {article_id!r}")
             self.kb.history.ensure_original(article_id, before.doc)
+            pid = self.kb.history.begin_publication(article_id, None, before.doc, actor, "deleted")
+            try:
+                self.kb.delete_sources(["article:" + article_id])
+            except BaseException:
+                self._settle_after_failure(pid)
+                raise
+            self.kb.history.finish_publication(pid, "deleted", None)
+
+    # --- writes in flight ----------------------------------------------------------
+    def settle(self) -> int:
+        """Settle every publication left in flight (by a crash, or a failure this process could not
+        finish); returns how many there were. Cheap when there are none: one query."""
+        with self._lock:
+            pending = self.kb.history.publications()
+            for p in pending:
+                self._settle(p)
+            return len(pending)
+
+    def _settle(self, p: Publication) -> None:
+        """Finish `p` if the source store holds what it published (its version recorded, its draft
+        approved), else drop it: the article is still what it was, the draft still approvable."""
+        source_id = "article:" + p.article_id
+        stored = self.kb.store.get(source_id)
+        if (stored.content_hash if stored else None) != p.content_hash:
+            log.warning("an interrupted write of article %s did not reach the index; nothing to record", p.article_id)
+            self.kb.history.drop_publication(p.id)
+            return
+        if p.draft_id is None:
+            number = self.kb.history.finish_publication(p.id, p.version_action, stored.doc if stored else None)
+            log.warning("an interrupted write of article %s was completed as its version %d", p.article_id, number)
+            return
+        assert stored is not None  # an approval publishes
+        try:
+            self.kb.drafts.approve(p.draft_id, p.article_id, stored.doc, p.actor, p.draft_revision, publication=p.id)
+            log.warning("an interrupted approval of draft %s was completed (article %s)", p.draft_id, p.article_id)
+        except DraftStateError:  # the draft changed in between: the approval cannot stand, nor its article
+            log.warning("an interrupted approval of draft %s is taken back: the draft changed", p.draft_id)
+            self._take_back(p.article_id, p.before)
+            self.kb.history.drop_publication(p.id)
+
+    def _settle_after_failure(self, publication_id: int) -> None:
+        """A write raised: settle its publication by what reached the store (a failure to settle is
+        logged, not raised over the write's own error; the next write or start settles it)."""
+        try:
+            p = self.kb.history.publication(publication_id)
+            if p is not None:
+                self._settle(p)
+        except Exception:
+            log.exception("could not settle the failed write of publication %d; it is settled later", publication_id)
+
+    def _take_back(self, article_id: str, before: SourceDocument | None) -> None:
+        """Put an article back as it was before a publication (or remove it, if it did not exist)."""
+        if before is not None:
+            self.kb.put_and_read(before)
+        else:
             self.kb.delete_sources(["article:" + article_id])
-            self.kb.history.record_version(article_id, "deleted", None, actor)
 
     def restore(self, article_id: str, number: int, actor: str | None) -> Published:
         v = self.kb.history.version(article_id, number)
@@ -158,7 +232,8 @@ class WritersDesk:
         from kb_service.llm import from_settings
 
         choice = engine or self.kb.settings.draft_engine
-        extractive = ExtractiveDrafter(self.kb.cached_embedder, self.kb.redactor, self.kb.translator)
+        extractive = ExtractiveDrafter(self.kb.cached_embedder, self.kb.redactor, self.kb.translator,
+                                       links=kb_link_policy(self.kb))
         if choice == "extractive":
             return extractive
         client = from_settings(self.kb.settings)
@@ -208,6 +283,7 @@ class WritersDesk:
         if replace and not article_id:
             raise InvalidInput("replace: true needs the article_id of the article to replace")
         with self._lock:
+            self.settle()  # an approval of this draft cut short by a crash counts before anything else
             draft = self.require_draft(draft_id)
             if draft.status != DRAFT:
                 raise Conflict(f"draft {draft_id} is {draft.status}; only a draft in status 'draft' can be approved")
@@ -222,15 +298,20 @@ class WritersDesk:
             doc = article_document(aid, draft.title, draft.body, draft.language, url=url, tags=tags, product_area=product_area)
             if before is not None:
                 self.kb.history.ensure_original(aid, before.doc)
-            summary, stored = self.kb.put_and_read(doc)
+            pid = self.kb.history.begin_publication(aid, doc, before.doc if before else None, actor, "approved",
+                                                    {"draft": draft_id}, draft_id, draft.revision)
             try:
-                approved, version = self.kb.drafts.approve(draft_id, aid, stored.doc, actor, draft.revision)
+                summary, stored = self.kb.put_and_read(doc)
+            except BaseException:
+                self._settle_after_failure(pid)
+                raise
+            try:
+                approved, version = self.kb.drafts.approve(draft_id, aid, stored.doc, actor, draft.revision, publication=pid)
             except BaseException as exc:
                 # the approval was not committed: take the publication back, so the two never disagree
-                if before is not None:
-                    self.kb.put_and_read(before.doc)
-                else:
-                    self.kb.delete_sources(["article:" + aid])
+                # (should that fail too, the publication stays in flight and is settled later)
+                self._take_back(aid, before.doc if before is not None else None)
+                self.kb.history.drop_publication(pid)
                 if isinstance(exc, DraftStateError):
                     raise Conflict(str(exc)) from exc
                 raise
