@@ -73,7 +73,7 @@ def load_summary(part: dict[str, Any]) -> dict[str, Any]:
     s = r.get("load", {})
     v = r.get("verification", {})
     return {
-        "clients": r.get("clients", s.get("clients")),
+        "clients": (r.get("config") or {}).get("clients", r.get("clients")),
         "seconds": s.get("wall_s"),
         "requests": s.get("requests"),
         "errors": s.get("errors"),
@@ -107,7 +107,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"({c['by_kind']}), {c['kills']} killed mid-way; problems {c['problems']}; items lost {c['items_lost']} |",
         f"| load ({report['commands']['load']}) | {'pass' if ld['passed'] else 'FAIL'} | {ld['requests']} requests from "
         f"{ld['clients']} clients in {_ms(ld['seconds'])} s ({ld['per_s'] or 0:.1f}/s); errors {ld['errors']}; writes acknowledged "
-        f"{ld['writes_acknowledged']}, problems {len(ld['problems'] or [])}; peak RSS {ld['rss_mb_peak']} MB |",
+        f"{ld['writes_acknowledged']}, problems {len(ld['problems'] or [])}; peak RSS {_ms(ld['rss_mb_peak'])} MB |",
         "",
     ]
     if isinstance(ld.get("latency_ms"), dict):
