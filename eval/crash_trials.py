@@ -1021,6 +1021,12 @@ def _judge(kind: str, seen: _Seen, after: _Seen, retry: _Request, answered: int 
 
 # --------------------------------------------------------------------------- the run
 
+SERVICE_KINDS = [  # (kind, mode, restart, replaces an existing article)
+    ("put", "time", "serve", True), ("approve", "time", "in-process", False),
+    ("put", "inject", "in-process", False), ("approve", "inject", "serve", True),
+]
+
+
 def ingest_injections(sizes: CorpusSizes) -> list[str]:
     """Crashes at chosen writes of the trial ingest, SIGKILLed by the process itself."""
     return [
@@ -1070,7 +1076,8 @@ def service_plan(count: int, rng: random.Random) -> list[tuple[str, str, str, bo
 def report_text(report: dict[str, Any]) -> str:
     lines = [
         f"crash trials: seed {report['seed']}, {report['trials']} trials, {report['kills']} kills, "
-        f"{report['problems']} problems, {report['items_lost']} items lost, {report['seconds']:.0f} s",
+        f"{report['problems']} problems, {report['items_lost']} items lost, {report['seconds']:.0f} s"
+        + ("" if report.get("complete", True) else " (so far: the run did not finish)"),
         f"base: {report['base']['sources']} sources, built in {report['base']['build_s']:.0f} s"
         + (" (reused)" if report["base"]["reused"] else "")
         + (f"; uninterrupted trial ingest {report['calibrated_ingest_s']:.1f} s" if report["calibrated_ingest_s"] else ""),
@@ -1090,6 +1097,14 @@ def report_text(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _guarded(n: int, kind: str, mode: str, trial: Callable[[], TrialResult]) -> TrialResult:
+    """A trial that fails in itself (a service that never starts, say) is reported, and the run goes on."""
+    try:
+        return trial()
+    except Exception as exc:
+        return TrialResult(n, kind, mode, problems=[f"the trial itself failed: {type(exc).__name__}: {exc}"[:1500]])
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
     started = time.perf_counter()
@@ -1100,8 +1115,33 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     print(f"base: {len(base.hashes)} sources, {base.build_s:.0f} s{' (reused)' if base.reused else ''}", flush=True)
     plan = ingest_plan(base)
     modes = args.modes.split(",") if args.modes else ingest_modes(args.trials, rng, sizes)
+    services = service_plan(args.service_trials, rng)
     results: list[TrialResult] = []
-    timeline = None
+    timeline: Timeline | None = None
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(complete: bool) -> dict[str, Any]:
+        """The report so far: written after every trial, so an interrupted run keeps what it found."""
+        trials = [r for r in results if r.n > 0]
+        report = {
+            "seed": args.seed,
+            "complete": complete,
+            "trials": len(trials),
+            "kills": sum(1 for r in trials if r.killed),
+            "problems": sum(len(r.problems) for r in results),
+            "items_lost": sum(r.lost for r in results),
+            "seconds": round(time.perf_counter() - started, 1),
+            "calibrated_ingest_s": round(timeline.total, 2) if timeline else None,
+            "calibration_timeline": timeline.to_dict() if timeline else None,
+            "base": {"sources": len(base.hashes), "build_s": round(base.build_s, 1), "reused": base.reused,
+                     "sizes": asdict(sizes)},
+            "results": [asdict(r) for r in results],
+        }
+        out.with_suffix(".json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        out.with_suffix(".txt").write_text(report_text(report))
+        return report
+
     pace = None
     if modes:
         timeline, calibration = calibrate_ingest(base, plan)
@@ -1111,34 +1151,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         results.append(calibration)
     for i, mode in enumerate(modes, 1):
         restart = INGEST_RESTARTS[(i - 1) % 2]
-        r = run_ingest_trial(base, plan, i, mode, timeline, restart, keep=args.keep, pace=pace)
+        r = _guarded(i, "ingest", mode,
+                     lambda: run_ingest_trial(base, plan, i, mode, timeline, restart, keep=args.keep, pace=pace))
         results.append(r)
+        write(False)
         print(f"trial {i:2d} ingest  {mode:38} killed={r.killed!s:5} {r.stage[:24]:24} {r.phase[:46]:46} "
               f"{'ok' if r.ok else r.problems[:2]} ({r.seconds:.0f} s)", flush=True)
-    for j, (kind, mode, restart, existing, fraction) in enumerate(service_plan(args.service_trials, rng), len(modes) + 1):
-        r = run_service_trial(base, j, kind, mode, restart, existing, fraction, keep=args.keep)
+    for j, (kind, mode, restart, existing, fraction) in enumerate(services, len(modes) + 1):
+        r = _guarded(j, kind, mode,
+                     lambda: run_service_trial(base, j, kind, mode, restart, existing, fraction, keep=args.keep))
         results.append(r)
+        write(False)
         print(f"trial {j:2d} {kind:7} {mode:6} restart={restart:10} killed={r.killed!s:5} {r.phase[:40]:40} "
               f"{'ok' if r.ok else r.problems[:2]} ({r.seconds:.0f} s)", flush=True)
-    trials = [r for r in results if r.n > 0]
-    report = {
-        "seed": args.seed,
-        "trials": len(trials),
-        "kills": sum(1 for r in trials if r.killed),
-        "problems": sum(len(r.problems) for r in results),
-        "items_lost": sum(r.lost for r in results),
-        "seconds": round(time.perf_counter() - started, 1),
-        "calibrated_ingest_s": round(timeline.total, 2) if timeline else None,
-        "calibration_timeline": timeline.to_dict() if timeline else None,
-        "base": {"sources": len(base.hashes), "build_s": round(base.build_s, 1), "reused": base.reused,
-                 "sizes": asdict(sizes)},
-        "results": [asdict(r) for r in results],
-    }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    out.with_suffix(".txt").write_text(report_text(report))
-    return report
+    return write(True)
 
 
 def main(argv: list[str] | None = None) -> int:

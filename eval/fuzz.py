@@ -5,21 +5,29 @@ the schema declares for it (its status code, content type and body: every error 
 
 1. Data: a knowledge base of its own in a temporary folder (a few sample articles and resolved
    tickets from ingest/sample), and, made through the API before fuzzing starts, a stored open
-   ticket and a solved one, a glossary, a draft and a managed key, so that the operations on
+   ticket and a solved one, a glossary, three drafts and a managed key, so that the operations on
    `{article_id}`, `{ticket_id}`, `{draft_id}`, `{glossary_id}`, `{cluster_id}` and `{key_id}` also
-   reach objects that exist, not only 404s.
+   reach objects that exist, not only 404s. What successful fuzzed requests create (tickets,
+   articles, drafts, glossaries, keys) joins these ids as the run goes (HARVEST), so later operations
+   also work on objects with fuzzed contents.
 2. Cases: Hypothesis strategies from schemathesis (`APIOperation.as_strategy`), positive (valid by the
    schema) and negative (invalid: wrong types, out-of-range numbers, missing fields, bytes that are
-   not JSON), with the path parameters also drawn from the existing objects' ids. Each operation
-   gets `--examples` cases per scope; the slow or destructive ones (uploads, backups, erasure,
-   training) fewer, and a scope that may not use the operation a few (it must get 403 whatever the
-   body). Each (operation, scope) has its own fixed seed derived from `--seed`: a run is repeatable.
+   not JSON), with the path parameters also drawn from the existing objects' ids, and schemathesis
+   dictionaries (BINDINGS) putting supported language codes, existing ids, taxonomy labels and real
+   sentences into a share of the fields that take them (random text is never a language the service
+   can tell, so it would never reach translation). Uploads get real file names and fuzzed HTML,
+   Markdown, JSON, JSONL and CSV contents; the glossary CSV import fuzzed CSV. Each operation gets
+   `--examples` cases per scope; the slow or destructive ones (SLOW: uploads, backups, erasure,
+   training, drafts, reports) fewer, and a scope that may not use the operation a few (it must get
+   403 whatever the body). Each (operation, scope) has its own fixed seed derived from `--seed`: a run
+   is repeatable.
 3. Calls: in-process over ASGI (schemathesis' ASGI client, no network), in the app's lifespan.
 4. Checks on every response: `not_a_server_error` (no 5xx), `status_code_conformance` (the status is
    declared: 200/201/204 as the route says, "4XX", "5XX"), `content_type_conformance` (JSON, or CSV
    where declared), `response_schema_conformance` (the body validates against the declared schema:
-   the route's response model, or `ErrorBody` for every 4xx/5xx); and for a key whose scope lacks
-   the operation's permission, a 403 (or the 4xx of a body the service cannot even read).
+   the route's response model, or `ErrorBody` for every 4xx/5xx); for a key whose scope lacks the
+   operation's permission, a 403 (or the 4xx of a body the service cannot even read); and no 401
+   (every key sent is valid).
 5. Report: operations covered, requests per operation and status class, and each failure (kind,
    status, what is wrong) with its smallest reproduction seen (method, path, query, body, a curl
    command). `--shrink` lets Hypothesis shrink each failure to a minimal one instead (it then stops
@@ -37,6 +45,8 @@ The bounded version is tests/api/test_fuzz.py (same harness, a few examples per 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import re
 import shutil
@@ -329,32 +339,6 @@ class FoundFailure(AssertionError):
         self.record = record
 
 
-# --- the fuzzer ---------------------------------------------------------------------------------
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes):
-        try:
-            return {"bytes": value.decode("utf-8")}
-        except UnicodeDecodeError:
-            return {"bytes_hex": value.hex()}
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return repr(value)
-
-
-def _kind(failure: Failure) -> str:
-    checks = getattr(failure, "checks", ()) or ()
-    for name, kind in (("not_a_server_error", "server_error"), ("status_code_conformance", "status_code"),
-                       ("content_type_conformance", "content_type"), ("response_schema_conformance", "response_schema")):
-        if name in checks:
-            return kind
-    return type(failure).__name__
-
-
 # --- uploads: files the ingest loaders accept, with fuzzed contents --------------------------------
 # schemathesis sends a `format: binary` array as parts named after the field, without a file name, so
 # every generated upload would stop at the 415 for its missing extension; these reach the loaders.
@@ -390,9 +374,6 @@ _TICKET = st.fixed_dictionaries(
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:
-    import csv
-    import io
-
     out = io.StringIO()
     names = ["id", "subject", "body", "answer", "language", "created", "resolved", "status"]
     w = csv.DictWriter(out, fieldnames=names, extrasaction="ignore")
@@ -432,9 +413,6 @@ def upload_strategy(operation: Any, key: str) -> st.SearchStrategy[Case]:
 
 
 def _csv_rows(rows: list[tuple[str, str]], header: str) -> str:
-    import csv
-    import io
-
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(header.split(","))
@@ -463,6 +441,32 @@ def csv_strategy(operation: Any, key: str, known: dict[str, list[Any]]) -> st.Se
 def _has_input(definition: dict[str, Any]) -> bool:
     """Can a case of this operation be invalid? (Negative generation needs something to negate.)"""
     return bool(definition.get("parameters") or definition.get("requestBody"))
+
+
+# --- the fuzzer ---------------------------------------------------------------------------------
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        try:
+            return {"bytes": value.decode("utf-8")}
+        except UnicodeDecodeError:
+            return {"bytes_hex": value.hex()}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return repr(value)
+
+
+def _kind(failure: Failure) -> str:
+    checks = getattr(failure, "checks", ()) or ()
+    for name, kind in (("not_a_server_error", "server_error"), ("status_code_conformance", "status_code"),
+                       ("content_type_conformance", "content_type"), ("response_schema_conformance", "response_schema")):
+        if name in checks:
+            return kind
+    return type(failure).__name__
 
 
 class Fuzzer:

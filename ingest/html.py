@@ -649,10 +649,28 @@ def _sections(events: list[tuple[str, int, str]]) -> tuple[str | None, list[Sect
     return title, sections
 
 
+# Deeper nesting is no article or comment (rendering recurses: it stops near 1000 anyway), and the
+# boilerplate pass is quadratic in it: a 600 KB page of nested <div>s held an upload for an hour.
+MAX_DEPTH = 256
+
+
+def _depth(soup: BeautifulSoup) -> int:
+    """How deep the page's elements nest (iteratively: the page may be deeper than the stack)."""
+    deepest, stack = 0, [(soup, 0)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((child, d + 1) for child in node.contents if isinstance(child, Tag))
+    return deepest
+
+
 def fragment_text(markup: str) -> str:
     """The text a reader sees in an HTML fragment (a ticket comment's `html_body`, an e-mail): no
     script-like element, comment or hidden element, blocks and list items as lines; inert."""
     soup = BeautifulSoup(markup, "html.parser")
+    depth = _depth(soup)
+    if depth > MAX_DEPTH:
+        raise ParseError(f"HTML nested {depth} deep; at most {MAX_DEPTH}")
     for tag in list(soup.find_all(True)):
         if tag.decomposed:
             continue
@@ -670,6 +688,9 @@ def parse_html(path: Path, text: str | None = None) -> SourceDocument:
         data = read_source_bytes(path)
         text = decode_html(data)
     soup = BeautifulSoup(text, "html.parser")
+    depth = _depth(soup)
+    if depth > MAX_DEPTH:
+        raise ParseError(f"{path}: elements nested {depth} deep; a help-centre page nests at most {MAX_DEPTH}")
 
     language = _language(soup)
     canonical = safe_article_url(_canonical(soup))

@@ -108,6 +108,11 @@ class KnowledgeBase:
         self.glossaries = GlossaryStore(settings.glossaries_db_path)
         self.translator = Translator(self.glossaries, self.detector, build_engines(settings))
         self.translator.seed_defaults()
+        if check_model and self.history.publications():
+            # article writes and approvals a crash cut short: finished or dropped before anything else writes
+            from kb_service.writers.desk import recover_publications
+
+            log.warning("settled %d article writes a crash interrupted", recover_publications(self))
 
     @property
     def triage(self) -> "Triage":

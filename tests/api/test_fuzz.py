@@ -23,7 +23,7 @@ from starlette.testclient import TestClient
 from eval.fuzz import EXCLUDED, SCOPES, Fuzzer, lifespan, sample_subset, seed_objects
 from tests.conftest import KEYS, make_settings
 
-EXAMPLES = 20  # per operation and scope; `python -m eval.fuzz --examples 200` is the long run
+EXAMPLES = 30  # per operation and scope; `python -m eval.fuzz --examples 200` is the long run
 
 
 @pytest.fixture(scope="module")

@@ -59,8 +59,9 @@ def test_the_base_is_consistent_and_the_checker_sees_damage(base: Base) -> None:
 
 def test_ingest_killed_after_old_points_were_deleted(base: Base, plan: IngestPlan) -> None:
     """The worst moment: an updated source's old points are gone and its new version is not committed.
-    Recovery re-embeds the committed (old) version; the re-run then brings the new one."""
-    passed(run_ingest_trial(base, plan, 1, "inject:after:VectorIndex.delete_source:1", None, "in-process+cli"))
+    The recovery (opened in-process and checked) re-embeds the committed, old version; the re-run
+    brings the new one."""
+    passed(run_ingest_trial(base, plan, 1, "inject:after:VectorIndex.delete_source:1", None, "in-process"))
 
 
 def test_ingest_killed_from_outside_as_the_journal_opens(base: Base, plan: IngestPlan) -> None:
