@@ -1082,12 +1082,12 @@ def report_text(report: dict[str, Any]) -> str:
         + (" (reused)" if report["base"]["reused"] else "")
         + (f"; uninterrupted trial ingest {report['calibrated_ingest_s']:.1f} s" if report["calibrated_ingest_s"] else ""),
         "",
-        f"{'#':>3} {'kind':8} {'mode':40} {'killed':6} {'at s':>7} {'restart':20} result",
+        f"{'#':>3} {'kind':8} {'mode':44} {'killed':6} {'at s':>7} {'restart':20} result",
     ]
     for t in report["results"]:
         at = "" if t["kill_at_s"] is None else f"{t['kill_at_s']:.2f}"
         verdict = "ok" if not t["problems"] and not t["lost"] else f"{len(t['problems'])} problem(s), {t['lost']} lost"
-        lines.append(f"{t['n']:>3} {t['kind']:8} {t['mode'][:40]:40} {str(t['killed']):6} {at:>7} {t['restart'][:20]:20} "
+        lines.append(f"{t['n']:>3} {t['kind']:8} {t['mode'][:44]:44} {str(t['killed']):6} {at:>7} {t['restart'][:20]:20} "
                      f"{verdict} ({t['seconds']:.0f} s)")
         lines.append(f"      landed: {t['stage'] + '; ' if t['stage'] else ''}{t['phase']}")
         if t["before_recovery"]:
