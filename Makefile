@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TORCH_SPEC ?= torch==2.13.0
 TORCH_PIP_ARGS ?=
 
-.PHONY: setup apertium run test bench clean
+.PHONY: setup apertium chromium run test bench clean vendor-chartjs
 
 $(PY):
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -42,11 +42,34 @@ run: setup
 	$(KB) ingest --sample
 	$(KB) serve
 
-test: setup
-	$(PY) -m pytest -q
+# Headless Chromium for the web pages' end-to-end tests (Debian's package; Playwright drives it, it
+# never downloads a browser of its own); installed with apt-get when missing.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "Chromium is missing and apt-get is not available: install chromium (or set CHROMIUM=/path/to/chromium)" >&2; exit 1; \
+	else \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+		echo "installing chromium with apt-get"; \
+		$$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }; \
+	fi
+
+test: setup chromium
+	KB_TEST_CHROMIUM="$(CHROMIUM)" $(PY) -m pytest -q
 
 bench: setup
 	$(PY) -m eval.bench_service
+
+# Refresh the vendored Chart.js (kb_service/web/static/vendor/README.md says what is there).
+CHARTJS_VERSION ?= 4.6.1
+vendor-chartjs:
+	rm -rf .vendor-tmp && mkdir .vendor-tmp && cd .vendor-tmp && npm pack --silent chart.js@$(CHARTJS_VERSION) >/dev/null && tar xzf chart.js-*.tgz
+	sed '/^\/\/# sourceMappingURL=/d' .vendor-tmp/package/dist/chart.umd.min.js > kb_service/web/static/vendor/chart.umd.min.js
+	cp .vendor-tmp/package/LICENSE.md kb_service/web/static/vendor/chart.js.LICENSE.md
+	rm -rf .vendor-tmp
+	sha256sum kb_service/web/static/vendor/chart.umd.min.js
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -72,4 +72,8 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     for module in (health, search, answer, suggest, feedback, articles, drafts, reports, ingest, triage, tickets, translation,
                    auto_response, apikeys, privacy, admin):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
+    if settings.web_pages:
+        from kb_service import web
+
+        web.install(app)
     return app

@@ -186,6 +186,14 @@ class Settings(BaseSettings):
         "key is set).",
     )
 
+    web_pages: bool = Field(True, description="Serve the web pages: the widget script and its demo page, the writers' "
+                            "desk and the report pages (the JSON API is served either way).")
+    demo_page: bool = Field(True, description="Serve /demo, a fictional product site with the widget on it, using a "
+                            "widget key kept in <data_dir>/demo_widget_key (usable from the service's own pages only).")
+    session_hours: float = Field(8.0, gt=0, le=24 * 30, description="How long a desk sign-in lasts without activity.")
+    secure_cookies: bool | None = Field(None, description="Mark the sign-in cookie Secure; default: when the request "
+                                        "came over https (set true behind a TLS-terminating proxy).")
+
     @field_validator("data_dir", "models_dir", "taxonomy_path", mode="after")
     @classmethod
     def _absolute(cls, v: Path | None) -> Path | None:
@@ -240,6 +248,15 @@ class Settings(BaseSettings):
             if old.strip():
                 out[old.strip()] = new.strip() or None if sep else None
         return out
+
+    @property
+    def demo_widget_key_path(self) -> Path:
+        return self.data_dir / "demo_widget_key"
+
+    @property
+    def eval_runs_path(self) -> Path:
+        """Where `kb eval` keeps each run's results (the evaluation report page reads them)."""
+        return self.data_dir / "eval" / "runs"
 
     @property
     def admin_key_path(self) -> Path:

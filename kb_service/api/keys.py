@@ -150,6 +150,22 @@ class KeyRing:
                 found = Principal(managed.scope, managed.id, managed.origins)
         return found
 
+    def still_valid(self, scope: str, key_id: str) -> bool:
+        """Is the key a principal was made from still live (not revoked, still configured)? Web sessions
+        ask on every request, so revoking a key signs its sessions out."""
+        for key, key_scope in self._keys:
+            if key_scope == scope and "k" + hashlib.sha256(key).hexdigest()[:8] == key_id:
+                return True
+        if self.store is None:
+            return False
+        managed = self.store.get(key_id)
+        return managed is not None and managed.revoked_at is None and managed.scope == scope
+
+    def add_bootstrap(self, key: str, scope: Scope) -> None:
+        """A key the service made for itself (the demo page's widget key)."""
+        if all(not hmac.compare_digest(k, key.encode()) for k, _ in self._keys):
+            self._keys.append((key.encode(), scope))
+
     def origin_listed(self, origin: str) -> bool:
         """Does any widget key list this origin? (Answers a browser's CORS preflight.)"""
         if ANY_ORIGIN in self.widget_origins or origin in self.widget_origins:

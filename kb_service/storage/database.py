@@ -129,6 +129,18 @@ draft_flags = Table(
 )
 
 
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 of the cookie value; the cookie itself is never stored
+    Column("scope", String(16), nullable=False),
+    Column("key_id", String(32), nullable=False),  # the key signed in with (sessions end when it is revoked)
+    Column("csrf", String(64), nullable=False),  # the form token of this session
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),  # slides forward with use
+    Index("web_sessions_expiry", "expires_at"),
+)
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 

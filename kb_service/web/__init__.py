@@ -1,0 +1,27 @@
+"""The web pages: the customer widget (/widget.js, /demo), the writers' desk (/desk) and the report
+pages with charts (/reports). Server-rendered Jinja2 with light JavaScript from /static; they call
+the same services as the JSON API and fetch nothing from outside the service."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+from kb_service.web import desk, reports, signin, widget
+from kb_service.web.pages import STATIC_DIR, PageForbidden, SignInRequired, render, signin_redirect
+
+
+def install(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    widget.install_demo_key(app)
+    for module in (signin, widget, desk, reports):
+        app.include_router(module.router)
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, exc: SignInRequired) -> Response:
+        return signin_redirect(exc.next_path)
+
+    @app.exception_handler(PageForbidden)
+    async def _forbidden(request: Request, exc: PageForbidden) -> Response:
+        return render(request, "error.html", 403, title="Not allowed", message=exc.message)

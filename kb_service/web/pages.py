@@ -1,0 +1,109 @@
+"""What every web page shares: the Jinja2 templates, the security headers, and the signed-in check.
+
+Pages are rendered on the server; their scripts are files under /static (no inline script, no
+outside host), which the Content-Security-Policy enforces in the browser as well.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from kb_service import __version__
+from kb_service.knowledge import KnowledgeBase
+from kb_service.web.sessions import COOKIE, SessionStore, WebSession
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescaping on for .html
+templates.env.globals["version"] = __version__
+
+# Pages may load only the service's own scripts, styles and images, and be framed by nobody.
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+            "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": PAGE_CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+class SignInRequired(Exception):
+    """Raised by `signed_in` when there is no live session: the handler sends the browser to /signin."""
+
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+class PageForbidden(Exception):
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def sessions(request: Request) -> SessionStore:
+    kb: KnowledgeBase = request.app.state.kb
+    return SessionStore(kb.database, request.app.state.settings.session_hours)
+
+
+def current_session(request: Request) -> WebSession | None:
+    """The request's live session; None without one, or when its key was revoked since."""
+    session = sessions(request).get(request.cookies.get(COOKIE))
+    if session is None:
+        return None
+    if not request.app.state.keys.still_valid(session.scope, session.key_id):
+        sessions(request).end(request.cookies.get(COOKIE))
+        return None
+    request.state.actor = session.actor  # the access log names the key, as for API calls
+    return session
+
+
+def signed_in(permission: str) -> Callable[[Request], WebSession]:
+    """A dependency: the signed-in session, whose key must grant `permission`."""
+
+    def check(request: Request) -> WebSession:
+        session = current_session(request)
+        if session is None:
+            path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            raise SignInRequired(path)
+        if not session.can(permission):
+            raise PageForbidden(f"a {session.scope} key may not open this page ({permission}); sign in with a writer key")
+        return session
+
+    check.__name__ = f"signed_in_{permission.replace(':', '_')}"
+    check.permission = permission  # type: ignore[attr-defined]  # read by the route-walk tests
+    return check
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    session = context.get("session")
+    response = templates.TemplateResponse(request, template, {"session": session, **context}, status_code=status_code)
+    response.headers.update(SECURITY_HEADERS)
+    response.headers["Cache-Control"] = "no-store" if session is not None else "no-cache"
+    return response
+
+
+def see_other(url: str) -> RedirectResponse:
+    """After a form post: a 303 to the page that shows the result (reloading it posts nothing again)."""
+    return RedirectResponse(url, status_code=303)
+
+
+def signin_redirect(next_path: str) -> RedirectResponse:
+    return see_other("/signin?next=" + quote(next_path, safe="/"))
+
+
+def safe_next(value: str | None, default: str = "/desk") -> str:
+    """Only a path of this site after sign-in (never //host or a scheme)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value or "\n" in value or "\r" in value:
+        return default
+    return value
+
+
+def with_headers(response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    return response
