@@ -53,17 +53,21 @@ class LiveService:
 
 
 @pytest.fixture(scope="session")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
+def live(sample_kb: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
     """The service with the sample knowledge base, served by uvicorn in a thread. Web tests write
-    (approvals, reviews), so it is theirs alone."""
+    (approvals, reviews), so it gets a copy of its own: the shared sample, backed up and restored
+    with `kb backup`'s own code (seconds, where ingesting again takes a minute or two)."""
     import uvicorn
 
     from kb_service.app import create_app
-    from kb_service.knowledge import SAMPLE_DIR, KnowledgeBase
+    from kb_service.knowledge import KnowledgeBase
+    from kb_service.storage.backup import create_backup, restore_backup
 
-    kb = KnowledgeBase(make_settings(tmp_path_factory.mktemp("web-kb")))
-    summary = kb.ingest_paths([SAMPLE_DIR])
-    assert not summary.errors, summary.errors
+    archive = tmp_path_factory.mktemp("web-backup") / "sample.tar.gz"
+    create_backup(sample_kb.settings, archive, kb=sample_kb)
+    settings = make_settings(tmp_path_factory.mktemp("web-kb") / "data")
+    restore_backup(archive, settings)
+    kb = KnowledgeBase(settings)
     app = create_app(kb.settings, kb=kb)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", log_config=None,
