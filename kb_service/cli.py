@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional
 
 import typer
 
@@ -75,8 +75,10 @@ def serve(
     settings.service_file.write_text(json.dumps({"url": f"http://{settings.host}:{settings.port}", "pid": os.getpid()}))
     try:
         # one log format for the service, uvicorn and the libraries: JSON lines with request ids by default
+        # behind KB_TRUSTED_PROXIES uvicorn also takes the scheme from X-Forwarded-Proto, so pages served
+        # over https know their own origin (the demo page's widget key, the sign-in cookie's Secure flag)
         uvicorn.run(application, host=settings.host, port=settings.port, log_config=None, access_log=False,
-                    log_level=settings.log_level)
+                    log_level=settings.log_level, forwarded_allow_ips=settings.trusted_proxies or None)
     finally:
         settings.service_file.unlink(missing_ok=True)
         try:
@@ -341,6 +343,26 @@ def restore(
     _backup_notes(m.counts, r.notes)
 
 
+SaveOption = Annotated[bool, typer.Option("--save/--no-save", help="Keep the run's results in <data_dir>/eval/runs "
+                                          "for the evaluation report page (it writes nothing else there).")]
+
+
+def _save_eval_run(save: bool, kind: Literal["retrieval", "classify", "translate"], dataset: str, metrics: dict[str, Any],
+                   profile: str | None = None, top_k: int | None = None, options: dict[str, Any] | None = None) -> None:
+    """Keep one `kb eval` run for the report page; a failure to keep it is a warning, never the run's failure."""
+    if not save:
+        return
+    from kb_service.evalruns import save_run
+
+    folder = get_settings().eval_runs_path
+    try:
+        path = save_run(folder, kind, dataset, metrics, profile, top_k, options)
+    except (OSError, ValueError, TypeError) as exc:
+        typer.secho(f"warning: the run was not kept in {folder}: {exc}", fg=typer.colors.YELLOW, err=True)
+        return
+    typer.echo(f"run kept in {path} (see /reports/eval)")
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(
     folder: Annotated[Path, typer.Argument(help="A BEIR folder: corpus.jsonl, queries.jsonl, qrels.tsv.")],
@@ -350,6 +372,7 @@ def eval_retrieval(
     profile: Annotated[str, typer.Option(help="Configuration to measure: 'full' (the service's search) or 'dense'.")] = "full",
     compare: Annotated[Optional[str], typer.Option("--compare", help="Also run this configuration (e.g. 'dense') and print both side by side.")] = None,
     report: Annotated[Optional[Path], typer.Option("--report", help="Write an HTML report with a per-language chart here.")] = None,
+    save: SaveOption = True,
 ) -> None:
     """Ingest a BEIR corpus into a fresh temporary index and score every query through the service's search."""
     from tqdm import tqdm
@@ -401,6 +424,8 @@ def eval_retrieval(
     if report:
         write_report(report, [r.metrics for r in results])
         typer.echo(f"report written to {report}")
+    _save_eval_run(save, "retrieval", beir.name, main, profile=results[0].profile, top_k=top_k,
+                   options={"compare": compare} if compare else None)
 
 
 @eval_app.command("classify")
@@ -409,6 +434,7 @@ def eval_classify(
     field: Annotated[str, typer.Option("--field", help="The label to predict (a key of each line).")] = "label",
     json_path: Annotated[Optional[Path], typer.Option("--json", help="Write the metrics as JSON here.")] = None,
     predictions: Annotated[Optional[Path], typer.Option("--predictions", help="Write one JSON line per test example here.")] = None,
+    save: SaveOption = True,
 ) -> None:
     """Fit the service's ticket classifier on the training part and score it (accuracy, macro-F1, per language, out of scope)."""
     from eval.classify import ClassifyFormatError, format_table, load_set, run, write_predictions
@@ -443,6 +469,7 @@ def eval_classify(
     if predictions:
         write_predictions(predictions, data, result)
         typer.echo(f"predictions written to {predictions}")
+    _save_eval_run(save, "classify", data.name, result.metrics, options={"field": field})
 
 
 @eval_app.command("translate")
@@ -452,6 +479,7 @@ def eval_translate(
     source: Annotated[Optional[str], typer.Option("--source", help="Source language; default the segments' src_lang, else en.")] = None,
     json_path: Annotated[Optional[Path], typer.Option("--json", help="Write the metrics as JSON here.")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", help="Write one JSON line per segment (id, translation, raw_translation).")] = None,
+    save: SaveOption = True,
 ) -> None:
     """Translate a set through the service's translation path, raw and glossary-enforced: chrF, BLEU, term accuracy."""
     from eval.translate import TranslateSetError, format_table, load_set, make_translator, run, write_output
@@ -483,6 +511,8 @@ def eval_translate(
     if output:
         write_output(output, segments, raw, enforced)
         typer.echo(f"translations written to {output}")
+    _save_eval_run(save, "translate", folder.resolve().name, metrics,
+                   options={"source": metrics.get("source_language"), "target": target})
 
 
 # --- writers' reports ---------------------------------------------------------------------------

@@ -128,7 +128,8 @@ class KeyRing:
     """The bootstrap keys, and (once the knowledge base is open) the managed ones."""
 
     def __init__(self, keys: dict[str, Scope], widget_origins: tuple[str, ...] = (), store: Any = None) -> None:
-        self._keys = [(k.encode(), s) for k, s in keys.items()]
+        # (key, scope, origins of a widget key; None: those of KB_WIDGET_ORIGINS)
+        self._keys: list[tuple[bytes, Scope, tuple[str, ...] | None]] = [(k.encode(), s, None) for k, s in keys.items()]
         self.widget_origins = widget_origins  # what bootstrap widget keys may be used from
         self.store = store  # kb_service.storage.apikeys.ApiKeyStore
 
@@ -140,9 +141,9 @@ class KeyRing:
         misses; then the managed keys (found by their public id, their hash compared in constant time)."""
         raw = presented.encode()
         found: Principal | None = None
-        for key, scope in self._keys:
+        for key, scope, own in self._keys:
             if hmac.compare_digest(key, raw):
-                origins = self.widget_origins if scope == "widget" else ()
+                origins = (self.widget_origins if own is None else own) if scope == "widget" else ()
                 found = Principal(scope, "k" + hashlib.sha256(raw).hexdigest()[:8], origins)
         if found is None and self.store is not None:
             managed = self.store.lookup(presented)
@@ -153,7 +154,7 @@ class KeyRing:
     def still_valid(self, scope: str, key_id: str) -> bool:
         """Is the key a principal was made from still live (not revoked, still configured)? Web sessions
         ask on every request, so revoking a key signs its sessions out."""
-        for key, key_scope in self._keys:
+        for key, key_scope, _ in self._keys:
             if key_scope == scope and "k" + hashlib.sha256(key).hexdigest()[:8] == key_id:
                 return True
         if self.store is None:
@@ -161,10 +162,11 @@ class KeyRing:
         managed = self.store.get(key_id)
         return managed is not None and managed.revoked_at is None and managed.scope == scope
 
-    def add_bootstrap(self, key: str, scope: Scope) -> None:
-        """A key the service made for itself (the demo page's widget key)."""
-        if all(not hmac.compare_digest(k, key.encode()) for k, _ in self._keys):
-            self._keys.append((key.encode(), scope))
+    def add_bootstrap(self, key: str, scope: Scope, origins: tuple[str, ...] = ()) -> None:
+        """A key the service made for itself (the demo page's widget key: with no origins, usable from
+        the service's own pages only, whatever KB_WIDGET_ORIGINS says)."""
+        if all(not hmac.compare_digest(k, key.encode()) for k, _, _ in self._keys):
+            self._keys.append((key.encode(), scope, origins))
 
     def origin_listed(self, origin: str) -> bool:
         """Does any widget key list this origin? (Answers a browser's CORS preflight.)"""

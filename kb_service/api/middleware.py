@@ -113,7 +113,12 @@ class WidgetCors:
     /v1/feedback when some widget key lists that site's origin. Which key may be used from which
     origin is checked per request by the key check (`deps.require`); this answers the browser's
     preflight and adds the headers that let the page read the answer. Every other endpoint sends
-    no CORS headers, so browsers keep other sites' pages from calling it with a user's key."""
+    no CORS headers, so browsers keep other sites' pages from calling it with a user's key.
+
+    The preflight is answered for any origin, and error responses are readable from any origin: a
+    widget on a site that no key lists then reads the 403 `origin_not_allowed` (and can say that help
+    is not available there) instead of seeing a network failure. A successful answer is readable only
+    by a listed origin (a key that is not bound to origins gets no CORS headers elsewhere)."""
 
     def __init__(self, app: ASGIApp, allowed: Callable[[str], bool]) -> None:
         self.app = app
@@ -125,18 +130,16 @@ class WidgetCors:
             await self.app(scope, receive, send)
             return
         normal = normalise_origin(origin)
-        ok = normal is not None and self.allowed(normal)
         if scope.get("method") == "OPTIONS" and _header(scope, b"access-control-request-method") is not None:
-            if not ok:
-                await error_response(403, f"origin {origin!r} is not allowed by any widget key", code="origin_not_allowed")(
-                    scope, receive, send
-                )
+            if normal is None:
+                await error_response(403, f"{origin!r} is not a web origin", code="origin_not_allowed")(scope, receive, send)
                 return
             await _preflight(origin)(scope, receive, send)
             return
+        listed = normal is not None and self.allowed(normal)
 
         async def send_cors(message: Message) -> None:
-            if message["type"] == "http.response.start" and ok:
+            if message["type"] == "http.response.start" and normal is not None and (listed or message["status"] >= 400):
                 headers = list(message.get("headers", []))
                 headers += [
                     (b"access-control-allow-origin", origin.encode("latin-1")),

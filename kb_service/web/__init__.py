@@ -4,16 +4,30 @@ the same services as the JSON API and fetch nothing from outside the service."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from kb_service.web import desk, reports, signin, widget
 from kb_service.web.pages import STATIC_DIR, PageForbidden, SignInRequired, render, signin_redirect
 
 
+class Static(StaticFiles):
+    """The pages' scripts, styles and images. Never sniffed; the widget's stylesheet and images may be
+    loaded by other sites' pages, also under `Cross-Origin-Embedder-Policy: require-corp`."""
+
+    async def get_response(self, path: str, scope: Scope) -> Any:
+        response = await super().get_response(path, scope)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cross-Origin-Resource-Policy"] = "cross-origin" if path.startswith("widget") else "same-origin"
+        return response
+
+
 def install(app: FastAPI) -> None:
-    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.mount("/static", Static(directory=str(STATIC_DIR)), name="static")
     widget.install_demo_key(app)
     for module in (signin, widget, desk, reports):
         app.include_router(module.router)

@@ -80,18 +80,24 @@ def test_widget_key_origins_and_cors(fresh_client: TestClient) -> None:
     assert r.status_code == 200
     assert r.headers["access-control-allow-origin"] == "https://help.example.com"
 
+    # another site's page may read the refusal (so its widget can say help is not available there)
     other = {"X-API-Key": key, "Origin": "https://evil.example"}
     r = fresh_client.post("/v1/answer", json=ANSWER, headers=other)
     assert r.status_code == 403 and r.json()["code"] == "origin_not_allowed"
-    assert "access-control-allow-origin" not in r.headers
+    assert r.headers["access-control-allow-origin"] == "https://evil.example"
+    # but never an answer: a key that is not bound to origins gets no CORS headers on another site
+    r = fresh_client.post("/v1/answer", json=ANSWER, headers={**auth("agent"), "Origin": "https://evil.example"})
+    assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
 
-    # the browser's preflight: allowed for a listed origin, refused for others
+    # the browser's preflight is answered for any origin (the key check decides), not for a non-origin
     pre = {"Origin": "https://help.example.com", "Access-Control-Request-Method": "POST",
            "Access-Control-Request-Headers": "x-api-key, content-type"}
     r = fresh_client.options("/v1/answer", headers=pre)
     assert r.status_code == 204 and r.headers["access-control-allow-origin"] == "https://help.example.com"
     assert "x-api-key" in r.headers["access-control-allow-headers"].lower()
     r = fresh_client.options("/v1/answer", headers={**pre, "Origin": "https://evil.example"})
+    assert r.status_code == 204 and r.headers["access-control-allow-origin"] == "https://evil.example"
+    r = fresh_client.options("/v1/answer", headers={**pre, "Origin": "null"})
     assert r.status_code == 403 and "access-control-allow-origin" not in r.headers
     # endpoints a widget does not call send no CORS headers at all
     r = fresh_client.options("/v1/search", headers=pre)
