@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import KEYS
 from tests.web.conftest import LiveService, Visit, sign_in
+from tests.web.test_widget import ask, open_widget
 
 
 def _csrf(html: str) -> str:
@@ -196,6 +197,14 @@ def test_a_writer_drafts_from_a_gap_edits_and_approves_it_and_it_is_searchable(v
     # and the approved list shows it
     page.goto("/desk?status=approved")
     assert page.get_by_role("link", name=new_title).is_visible()
+    # a customer asking the widget on the demo site now gets it
+    page.goto("/demo")
+    dialog = open_widget(page)
+    answer = ask(page, dialog, original)
+    assert answer["answered"], answer
+    assert "desk-approved-article" in [c["article_id"] for c in answer["citations"]], answer["citations"]
+    assert dialog.get_by_text(new_title).is_visible()
+    visit.shot("desk-approved-found-by-widget")
     visit.no_outside_requests()
     visit.no_script_errors()
 
