@@ -43,17 +43,18 @@ run: setup
 	$(KB) serve
 
 # Headless Chromium for the web pages' end-to-end tests (Debian's package; Playwright drives it, it
-# never downloads a browser of its own); installed with apt-get when missing.
+# never downloads a browser of its own), and CJK fonts so that the screenshots show Japanese and
+# Chinese tickets; installed with apt-get when missing.
 CHROMIUM ?= /usr/bin/chromium
 chromium:
-	@if [ -x "$(CHROMIUM)" ]; then :; \
+	@if [ -x "$(CHROMIUM)" ] && [ -d /usr/share/fonts/opentype/noto ]; then :; \
 	elif ! command -v apt-get >/dev/null 2>&1; then \
 		echo "Chromium is missing and apt-get is not available: install chromium (or set CHROMIUM=/path/to/chromium)" >&2; exit 1; \
 	else \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
-		echo "installing chromium with apt-get"; \
-		$$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || \
-		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }; \
+		echo "installing chromium and fonts-noto-cjk with apt-get"; \
+		$$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }; \
 	fi
 
 test: setup chromium

@@ -253,3 +253,89 @@ class ReviewOut(BaseModel):
     article_id: str
     reviewed_at: str
     actor: str | None
+
+
+# --- the report pages' chart data ---------------------------------------------------------------
+
+class ClusterSeriesOut(BaseModel):
+    cluster_id: str
+    label: str = Field(description="The subject of the cluster's most central ticket.")
+    covered: bool = Field(description="Its best article scores at or above KB_GAP_MIN_SCORE.")
+    best_article: str | None
+    best_score: float
+    total: int = Field(description="Tickets in the cluster.")
+    languages: dict[str, int]
+    counts: list[int] = Field(description="Tickets per week, aligned with `weeks`.")
+
+
+class GapSeriesOut(BaseModel):
+    generated_at: str
+    window_start: str = Field(description="The gap report reads tickets resolved (else created) since this date.")
+    weeks: list[str] = Field(description="Week starts (Mondays, ISO dates), oldest first, over the span of the tickets shown.")
+    series: list[ClusterSeriesOut] = Field(description="Uncovered clusters first, then covered ones, largest first; at most 8.")
+    clusters: int
+    uncovered_clusters: int
+    not_shown: int = Field(description="Clusters past the 8 shown.")
+
+
+class ArticleAgeOut(BaseModel):
+    article_id: str
+    title: str
+    url: str | None
+    age_days: int
+    since: str = Field(description="The date its age counts from: its last update or review (else when it was indexed).")
+    bucket: str
+    status: Literal["ok", "stale", "unhelpful", "deprecated", "contradicted"] = Field(
+        description="ok, or its most serious finding (contradicted > deprecated > unhelpful > stale).")
+    findings: list[str] = Field(description="Every finding's kind, most serious first.")
+
+
+class ArticlesByAgeOut(BaseModel):
+    generated_at: str
+    review_interval_days: int
+    buckets: list[str] = Field(description="Age buckets, youngest first.")
+    statuses: list[str]
+    counts: dict[str, list[int]] = Field(description="Status -> articles per bucket (each article counted once).")
+    total: int
+    articles: list[ArticleAgeOut]
+
+
+class LanguageOutcomesOut(BaseModel):
+    language: str = Field(description="The question's detected language ('und' when unknown; 'all' for the total).")
+    answers: int = Field(description="Answer requests.")
+    answered: int
+    abstained: int = Field(description="Answer requests handed off: no article was good enough.")
+    searches: int
+    suggestions: int
+    rated_helpful: int = Field(description="Logged requests (answers, searches, suggestions) a reader rated helpful.")
+    rated_unhelpful: int = Field(description="Logged requests a reader rated not helpful.")
+
+
+class SearchOutcomesOut(BaseModel):
+    generated_at: str
+    days: int
+    since: str = Field(description="Requests logged at or after this time (ISO UTC) are counted, with their ratings.")
+    languages: list[LanguageOutcomesOut] = Field(description="Most requests first.")
+    total: LanguageOutcomesOut
+
+
+class EvalRunOut(BaseModel):
+    id: str = Field(description="The run file's name without .json.")
+    kind: Literal["retrieval", "classify", "translate"]
+    dataset: str
+    profile: str | None
+    top_k: int | None
+    at: str
+    service_version: str
+    options: dict[str, Any]
+    metrics: dict[str, Any] = Field(description="As `kb eval <kind> --json` writes them.")
+
+
+class SkippedRunOut(BaseModel):
+    file: str
+    reason: str
+
+
+class EvalRunsOut(BaseModel):
+    runs: list[EvalRunOut] = Field(description="Newest first.")
+    skipped: list[SkippedRunOut] = Field(description="Files in the runs folder that are not readable runs.")

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Callable
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path as PathParam, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -140,47 +141,58 @@ def desk_search(request: Request, session: Writer, q: Annotated[str, Query(max_l
 
 
 # --- actions -------------------------------------------------------------------------
+# Form handlers are async (reading a form is); the work itself, which embeds and writes, runs in the
+# thread pool like the JSON API's handlers, so that it never holds up the event loop.
 
-def _act(request: Request, session: WebSession, draft_id: str, action: Callable[[], str]) -> Response:
-    """Run a draft action; on success go to the page that shows it, else show the draft with why not."""
+async def _act(request: Request, session: WebSession, draft_id: str, action: Callable[[dict[str, str]], str]) -> Response:
+    """Run a draft action on the posted form; on success go to the page that shows its result, else
+    show the draft again with why not (and the status that says so)."""
     try:
-        return see_other(action())
+        form = await _form(request, session)
+        return see_other(await run_in_threadpool(action, form))
     except FormRefused as exc:
-        return _draft_page(request, session, draft_id, exc.status, error=exc.message)
+        status, message = exc.status, exc.message
     except NotFound as exc:
         return render(request, "error.html", 404, session=session, title="Not found", message=str(exc))
     except Conflict as exc:
-        return _draft_page(request, session, draft_id, 409, error=str(exc))
+        status, message = 409, str(exc)
     except (InvalidInput, ValueError) as exc:
-        return _draft_page(request, session, draft_id, 422, error=str(exc))
+        status, message = 422, str(exc)
+    return await run_in_threadpool(_draft_page, request, session, draft_id, status, message)
+
+
+async def _act_on_desk(request: Request, session: WebSession, title: str, action: Callable[[dict[str, str]], str]) -> Response:
+    """The same for the desk's own forms: a refused one gets an error page titled `title`."""
+    try:
+        form = await _form(request, session)
+        return see_other(await run_in_threadpool(action, form))
+    except FormRefused as exc:
+        status, message = exc.status, exc.message
+    except NotFound as exc:
+        status, message = 404, str(exc)
+    except (InvalidInput, ValueError) as exc:
+        status, message = 422, str(exc)
+    return render(request, "error.html", status, session=session, title=title, message=message)
 
 
 @router.post("/desk/drafts/{draft_id}/edit")
 async def edit(request: Request, draft_id: DraftId, session: Writer) -> Response:
     kb = _kb(request)
-    try:
-        form = await _form(request, session)
-    except FormRefused as exc:
-        return _draft_page(request, session, draft_id, exc.status, error=exc.message)
 
-    def run() -> str:
+    def run(form: dict[str, str]) -> str:
         body = _model(lambda: DraftEditIn(title=_optional(form.get("title")), body=_optional(form.get("body")),
                                           revision=_revision(form.get("revision"))))
         kb.desk.edit_draft(draft_id, session.actor, body.title, body.body, None, body.revision)
         return f"/desk/drafts/{draft_id}?notice=saved"
 
-    return _act(request, session, draft_id, run)
+    return await _act(request, session, draft_id, run)
 
 
 @router.post("/desk/drafts/{draft_id}/approve")
 async def approve(request: Request, draft_id: DraftId, session: Writer) -> Response:
     kb = _kb(request)
-    try:
-        form = await _form(request, session)
-    except FormRefused as exc:
-        return _draft_page(request, session, draft_id, exc.status, error=exc.message)
 
-    def run() -> str:
+    def run(form: dict[str, str]) -> str:
         tags = [t.strip() for t in (form.get("tags") or "").split(",") if t.strip()]
         body = _model(lambda: DraftApproveIn(
             article_id=_optional(form.get("article_id")), tags=tags, product_area=_optional(form.get("product_area")),
@@ -190,51 +202,39 @@ async def approve(request: Request, draft_id: DraftId, session: Writer) -> Respo
                               body.revision)
         return f"/desk/drafts/{draft_id}?notice=approved"
 
-    return _act(request, session, draft_id, run)
+    return await _act(request, session, draft_id, run)
 
 
 @router.post("/desk/drafts/{draft_id}/reject")
 async def reject(request: Request, draft_id: DraftId, session: Writer) -> Response:
     kb = _kb(request)
-    try:
-        form = await _form(request, session)
-    except FormRefused as exc:
-        return _draft_page(request, session, draft_id, exc.status, error=exc.message)
 
-    def run() -> str:
+    def run(form: dict[str, str]) -> str:
         body = _model(lambda: DraftRejectIn(reason=(form.get("reason") or "").strip(), revision=_revision(form.get("revision"))))
         kb.desk.reject_draft(draft_id, session.actor, body.reason, body.revision)
         return f"/desk/drafts/{draft_id}?notice=rejected"
 
-    return _act(request, session, draft_id, run)
+    return await _act(request, session, draft_id, run)
 
 
 @router.post("/desk/drafts")
 async def create(request: Request, session: Writer) -> Response:
     """A draft from a gap report cluster."""
     kb = _kb(request)
-    try:
-        form = await _form(request, session)
+
+    def run(form: dict[str, str]) -> str:
         body = _model(lambda: DraftCreateIn(cluster_id=_optional(form.get("cluster_id"))))
-        draft = kb.desk.create_draft(session.actor, body.cluster_id)
-    except FormRefused as exc:
-        return render(request, "error.html", exc.status, session=session, title="Could not make a draft", message=exc.message)
-    except NotFound as exc:
-        return render(request, "error.html", 404, session=session, title="Could not make a draft", message=str(exc))
-    except (InvalidInput, ValueError) as exc:
-        return render(request, "error.html", 422, session=session, title="Could not make a draft", message=str(exc))
-    return see_other(f"/desk/drafts/{draft.id}?notice=created")
+        return f"/desk/drafts/{kb.desk.create_draft(session.actor, body.cluster_id).id}?notice=created"
+
+    return await _act_on_desk(request, session, "Could not make a draft", run)
 
 
 @router.post("/desk/articles/{article_id}/reviewed")
 async def reviewed(request: Request, article_id: ArticleId, session: Writer) -> Response:
     kb = _kb(request)
-    try:
-        form = await _form(request, session)
-        note = _model(lambda: ReviewIn(note=_optional(form.get("note")))).note
-        kb.desk.mark_reviewed(article_id, session.actor, note)
-    except FormRefused as exc:
-        return render(request, "error.html", exc.status, session=session, title="Not marked", message=exc.message)
-    except NotFound as exc:
-        return render(request, "error.html", 404, session=session, title="Not marked", message=str(exc))
-    return see_other(f"/desk?notice=reviewed&article={quote(article_id)}#freshness")
+
+    def run(form: dict[str, str]) -> str:
+        kb.desk.mark_reviewed(article_id, session.actor, _model(lambda: ReviewIn(note=_optional(form.get("note")))).note)
+        return f"/desk?notice=reviewed&article={quote(article_id)}#freshness"
+
+    return await _act_on_desk(request, session, "Not marked", run)

@@ -71,7 +71,9 @@ def test_eval_retrieval_end_to_end(mini_set: Path, tmp_path: Path) -> None:
     assert 0 < m["latency_ms"]["p50"] <= m["latency_ms"]["p95"]
     assert m["ndcg@10"] > 0.8 and m["mrr@10"] > 0.8  # easy questions: real embeddings find them
     assert m["compare"]["dense"]["n"] == len(QUERIES)
-    assert not (tmp_path / "data").exists()  # a temporary index: the configured data folder is untouched
+    # a temporary index: the configured data folder gets nothing but the run's record (for /reports/eval)
+    saved = sorted(p.relative_to(tmp_path / "data").as_posix() for p in (tmp_path / "data").rglob("*") if p.is_file())
+    assert len(saved) == 1 and saved[0].startswith("eval/runs/") and saved[0].endswith(".json"), saved
 
     lines = [ln.split() for ln in out_run.read_text().splitlines()]
     by_query: dict[str, list[list[str]]] = {}

@@ -122,13 +122,17 @@ class Visit:
         assert not self.page_errors, f"uncaught script errors: {self.page_errors}"
 
 
-def _visit(browser: Any, base: str, **context_args: Any) -> Iterator[Visit]:
+def open_visit(browser: Any, base: str, allowed: tuple[str, ...] = (), console: tuple[str, ...] = ("error",),
+               **context_args: Any) -> Iterator[Visit]:
+    """A browser context whose pages may fetch from `base` (and the `allowed` origins) only; console
+    messages of the `console` types are recorded."""
     context = browser.new_context(base_url=base, **context_args)
     context.set_default_timeout(60_000)  # answers take seconds on a loaded 2-core machine
     visit = Visit(context, None, base)
+    prefixes = tuple(f"{origin}/" for origin in (base, *allowed)) + ("data:", "blob:")
 
     def route(r: Any) -> None:
-        if r.request.url.startswith(base + "/") or r.request.url == base or r.request.url.startswith(("data:", "blob:")):
+        if r.request.url.startswith(prefixes):
             r.continue_()
         else:
             visit.outside.append(r.request.url)
@@ -136,7 +140,8 @@ def _visit(browser: Any, base: str, **context_args: Any) -> Iterator[Visit]:
 
     context.route("**/*", route)
     page = context.new_page()
-    page.on("console", lambda m: visit.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("console", lambda m: visit.console_errors.append(f"{m.type}: {m.text}" if len(console) > 1 else m.text)
+            if m.type in console else None)
     page.on("pageerror", lambda e: visit.page_errors.append(str(e)))
     visit.page = page
     try:
@@ -148,13 +153,13 @@ def _visit(browser: Any, base: str, **context_args: Any) -> Iterator[Visit]:
 @pytest.fixture
 def visit(browser: Any, live: LiveService) -> Iterator[Visit]:
     """A desktop-sized browser context on the live service."""
-    yield from _visit(browser, live.url, viewport={"width": 1280, "height": 900})
+    yield from open_visit(browser, live.url, viewport={"width": 1280, "height": 900})
 
 
 @pytest.fixture
 def phone(browser: Any, live: LiveService) -> Iterator[Visit]:
     """A phone-sized context (390×844, touch, mobile user agent)."""
-    yield from _visit(browser, live.url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+    yield from open_visit(browser, live.url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
                       device_scale_factor=2)
 
 

@@ -31,7 +31,7 @@ from kb_service.knowledge import SAMPLE_DIR
 from kb_service.storage.database import feedback
 from kb_service.web.pages import STATIC_DIR
 from tests.conftest import KEYS, make_settings
-from tests.web.conftest import ARTIFACTS, LiveService, Visit, _free_port
+from tests.web.conftest import ARTIFACTS, LiveService, Visit, _free_port, open_visit
 
 ANSWER_TIMEOUT = 60_000  # answers take seconds on a loaded 2-core machine
 WIDGET_PATHS = {"/widget.js", "/static/widget.css", "/v1/answer", "/v1/feedback"}
@@ -601,26 +601,8 @@ def other_site(live: LiveService) -> Iterator[OtherSite]:
 @pytest.fixture
 def site_visit(browser: Any, live: LiveService, other_site: OtherSite) -> Iterator[Visit]:
     """A desktop context on the other site, which may fetch from that site and the service only."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(60_000)
-    visit = Visit(context, None, other_site.origin)
-
-    def route(r: Route) -> None:
-        if r.request.url.startswith((other_site.origin + "/", live.url + "/")):
-            r.continue_()
-        else:
-            visit.outside.append(r.request.url)
-            r.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("console", lambda m: visit.console_errors.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: visit.page_errors.append(str(e)))
-    visit.page = page
-    try:
-        yield visit
-    finally:
-        context.close()
+    yield from open_visit(browser, other_site.origin, allowed=(live.url,), console=("error", "warning"),
+                          viewport={"width": 1280, "height": 900})
 
 
 def test_widget_works_on_a_site_its_key_lists(site_visit: Visit, live: LiveService, other_site: OtherSite) -> None:
