@@ -67,6 +67,9 @@ def serve(
     if kb.reindex_advice:
         typer.secho(f"note: {kb.reindex_advice}", fg=typer.colors.YELLOW, err=True)
     application = create_app(settings, kb=kb)
+    base = f"http://{'127.0.0.1' if settings.host in ('0.0.0.0', '::') else settings.host}:{settings.port}"
+    typer.echo(f"API docs {base}/docs" + (f" · widget {base}/widget.js" + (f" · demo {base}/demo" if settings.demo_page else "")
+                                         + f" · writers' desk {base}/desk" if settings.web_pages else ""))
     # triage loads its phrase classifiers and its model in the background, so the first
     # /v1/classify does not pay for it and start-up does not wait for it
     warm_up = threading.Thread(target=lambda: kb.triage.model(), name="triage-warm-up", daemon=True)
