@@ -64,10 +64,11 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
 
     app.state.limiter = RateLimiter(settings)
     errors.install(app)
-    # outermost last: every request gets its id (and a clean 500) before anything else runs
-    app.add_middleware(WidgetCors, allowed=app.state.keys.origin_listed)
+    # the last added is the outermost: every request gets its id (and a clean 500) before anything but
+    # the CORS headers, which go on every widget response, the 500s and 413s of RequestContext included
     app.add_middleware(RequestContext, max_request_bytes=settings.max_request_bytes,
                        max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(WidgetCors, allowed=app.state.keys.origin_listed)
 
     for module in (health, search, answer, suggest, feedback, articles, drafts, reports, ingest, triage, tickets, translation,
                    auto_response, apikeys, privacy, admin):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path as PathParam
+from sqlalchemy import delete
 from pydantic import BaseModel, Field, field_validator
 
 from kb_service.api.deps import KBDep, require
@@ -16,6 +17,7 @@ from kb_service.api.errors import ApiError
 from kb_service.api.keys import ANY_ORIGIN, SCOPES, Principal, normalise_origin
 from kb_service.api.schemas import Strict
 from kb_service.storage.apikeys import ManagedKey
+from kb_service.storage.database import web_sessions
 from kb_service.storage.history import write_audit
 
 router = APIRouter(tags=["keys"])
@@ -107,6 +109,8 @@ def revoke_key(key_id: KeyId, kb: KBDep, who: Principal = Depends(require("admin
         raise ApiError(404, f"no managed key with id {key_id!r}")
     record = kb.api_keys.revoke(key_id, who.actor)
     assert record is not None
+    with kb.database.begin() as conn:  # its desk sign-ins end now (each request also checks the key)
+        conn.execute(delete(web_sessions).where(web_sessions.c.key_id == key_id))
     if before.revoked_at is None:
         with kb.database.begin() as conn:
             write_audit(conn, who.actor, "revoke_key", "key", key_id, {"scope": record.scope, "name": record.name})

@@ -17,7 +17,9 @@ def feedback(body: FeedbackIn, kb: KBDep, who: Principal = Depends(require("feed
         raise HTTPException(422, "a widget rates the answer it showed: give its log_id")
     if body.log_id is not None:
         entry = kb.search_log.get(body.log_id)
-        if entry is None:
+        # a widget key rates only answers it was given (its key sits in public pages: it must not be
+        # able to vote on every logged request by counting log ids)
+        if entry is None or (who.scope == "widget" and entry.key_id != who.actor):
             raise HTTPException(404, f"no logged request with log_id {body.log_id}")
         if body.article_id is not None and body.article_id not in entry.shown:
             raise HTTPException(

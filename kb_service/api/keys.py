@@ -59,11 +59,14 @@ class Principal:
     scope: Scope
     key_id: str  # names the key in logs and the audit trail, reveals none of it
     origins: tuple[str, ...] = ()  # widget keys: the web origins whose pages may use the key
+    own_pages_only: bool = False  # the demo page's key: only from the service's own pages, never without an Origin
 
     def origin_allowed(self, origin: str | None, own_origin: str | None) -> bool:
         """May a browser page at `origin` use this key? Non-browser callers send no Origin; pages the
         service serves itself are its own origin. Only widget keys are bound to origins: other keys
         get no CORS headers at all, so a browser keeps other sites from reading their answers."""
+        if self.own_pages_only:
+            return origin is not None and normalise_origin(origin) == own_origin
         if origin is None or self.scope != "widget":
             return True
         normal = normalise_origin(origin)
@@ -128,7 +131,7 @@ class KeyRing:
     """The bootstrap keys, and (once the knowledge base is open) the managed ones."""
 
     def __init__(self, keys: dict[str, Scope], widget_origins: tuple[str, ...] = (), store: Any = None) -> None:
-        # (key, scope, origins of a widget key; None: those of KB_WIDGET_ORIGINS)
+        # (key, scope, origins of a widget key; None: those of KB_WIDGET_ORIGINS, (): the service's own pages only)
         self._keys: list[tuple[bytes, Scope, tuple[str, ...] | None]] = [(k.encode(), s, None) for k, s in keys.items()]
         self.widget_origins = widget_origins  # what bootstrap widget keys may be used from
         self.store = store  # kb_service.storage.apikeys.ApiKeyStore
@@ -144,7 +147,7 @@ class KeyRing:
         for key, scope, own in self._keys:
             if hmac.compare_digest(key, raw):
                 origins = (self.widget_origins if own is None else own) if scope == "widget" else ()
-                found = Principal(scope, "k" + hashlib.sha256(raw).hexdigest()[:8], origins)
+                found = Principal(scope, "k" + hashlib.sha256(raw).hexdigest()[:8], origins, own_pages_only=own == ())
         if found is None and self.store is not None:
             managed = self.store.lookup(presented)
             if managed is not None:
@@ -164,7 +167,7 @@ class KeyRing:
 
     def add_bootstrap(self, key: str, scope: Scope, origins: tuple[str, ...] = ()) -> None:
         """A key the service made for itself (the demo page's widget key: with no origins, usable from
-        the service's own pages only, whatever KB_WIDGET_ORIGINS says)."""
+        the service's own pages only, whatever KB_WIDGET_ORIGINS says, and not without an Origin)."""
         if all(not hmac.compare_digest(k, key.encode()) for k, _, _ in self._keys):
             self._keys.append((key.encode(), scope, origins))
 

@@ -32,6 +32,7 @@ class LogEntry:
     shown: list[str]
     vector: np.ndarray | None = None
     articles_searched: bool = True
+    key_id: str | None = None  # who asked: the actor of the key (e.g. "widget:kc00a4004")
 
 
 @dataclass
@@ -159,5 +160,5 @@ def _entry(row: object, vectors: bool) -> LogEntry:
         vec = np.frombuffer(r.vector, dtype=np.float16).astype(np.float32)  # type: ignore[attr-defined]
     return LogEntry(
         r.id, r.at, r.endpoint, r.query, r.language, r.top_score, bool(r.answered),  # type: ignore[attr-defined]
-        json.loads(r.shown), vec, bool(r.articles_searched),  # type: ignore[attr-defined]
+        json.loads(r.shown), vec, bool(r.articles_searched), r.key_id,  # type: ignore[attr-defined]
     )

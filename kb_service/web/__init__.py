@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -35,6 +36,18 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, exc: SignInRequired) -> Response:
         return signin_redirect(exc.next_path)
+
+    api_validation = app.exception_handlers[RequestValidationError]
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        """A page's bad address or form gets a page that says what is wrong; the API keeps its JSON."""
+        if request.url.path.startswith(("/v1/", "/health")):
+            return await api_validation(request, exc)  # type: ignore[no-any-return]
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body"))
+        message = f"{where}: {first.get('msg', 'not valid')}" if where else str(first.get("msg", "not valid"))
+        return render(request, "error.html", 422, title="That address is not valid", message=message)
 
     @app.exception_handler(PageForbidden)
     async def _forbidden(request: Request, exc: PageForbidden) -> Response:

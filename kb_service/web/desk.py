@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Path as PathParam, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException
 
 from kb_service.api.drafts import draft_out
 from kb_service.api.schemas_writers import DraftApproveIn, DraftCreateIn, DraftEditIn, DraftRejectIn, ReviewIn
@@ -53,8 +54,12 @@ def _kb(request: Request) -> KnowledgeBase:
 
 
 async def _form(request: Request, session: WebSession) -> dict[str, str]:
-    """The posted form, once its origin and CSRF token are checked."""
-    form = await request.form()
+    """The posted form, once its origin and CSRF token are checked. A field may be as large as a
+    request (a 200,000-character body in a non-Latin script is over a megabyte percent-encoded)."""
+    try:
+        form = await request.form(max_fields=50, max_part_size=request.app.state.settings.max_request_bytes)
+    except HTTPException as exc:
+        raise FormRefused(exc.status_code, f"The form could not be read: {exc.detail}") from exc
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     if not same_origin(request) or not session.csrf_ok(values.get("csrf")):
         raise FormRefused(403, "This form has expired or did not come from the desk. Reload the page and try again.")
@@ -100,7 +105,9 @@ def desk_home(request: Request, session: Writer,
 
 
 def _draft_page(request: Request, session: WebSession, draft_id: str, status_code: int = 200, error: str | None = None,
-                notice: str | None = None, search: dict[str, Any] | None = None) -> Response:
+                notice: str | None = None, search: dict[str, Any] | None = None,
+                typed: dict[str, str] | None = None) -> Response:
+    """The draft's page; `typed`: what the writer posted in a refused form, shown again so nothing is lost."""
     kb = _kb(request)
     try:
         draft = kb.desk.require_draft(draft_id)
@@ -108,7 +115,7 @@ def _draft_page(request: Request, session: WebSession, draft_id: str, status_cod
         return render(request, "error.html", 404, session=session, title="No such draft", message=str(exc))
     view = draft_out(kb, draft)
     return render(request, "draft.html", status_code, session=session, nav="desk", d=view, labels=STATUS_LABELS,
-                  error=error, notice=notice, search=search)
+                  error=error, notice=notice, search=search, typed=typed or {})
 
 
 def _findable(kb: KnowledgeBase, query: str, article_id: str) -> dict[str, Any]:
@@ -135,8 +142,10 @@ def draft_page(request: Request, draft_id: DraftId, session: Writer,
 def desk_search(request: Request, session: Writer, q: Annotated[str, Query(max_length=1000)] = "") -> Response:
     """Search the published articles as customers would (not logged: a writer checking, not a customer asking)."""
     hits = []
-    if q.strip():
-        hits = [hit_out(h) for h in _kb(request).searcher.search(q.strip(), 10, SearchFilters("article")).hits]
+    kb = _kb(request)
+    q = q.strip()[: kb.settings.max_query_chars]
+    if q:
+        hits = [hit_out(h) for h in kb.searcher.search(q, 10, SearchFilters("article")).hits]
     return render(request, "desk_search.html", session=session, nav="desk", q=q, hits=hits)
 
 
@@ -147,6 +156,7 @@ def desk_search(request: Request, session: Writer, q: Annotated[str, Query(max_l
 async def _act(request: Request, session: WebSession, draft_id: str, action: Callable[[dict[str, str]], str]) -> Response:
     """Run a draft action on the posted form; on success go to the page that shows its result, else
     show the draft again with why not (and the status that says so)."""
+    form: dict[str, str] = {}
     try:
         form = await _form(request, session)
         return see_other(await run_in_threadpool(action, form))
@@ -158,7 +168,7 @@ async def _act(request: Request, session: WebSession, draft_id: str, action: Cal
         status, message = 409, str(exc)
     except (InvalidInput, ValueError) as exc:
         status, message = 422, str(exc)
-    return await run_in_threadpool(_draft_page, request, session, draft_id, status, message)
+    return await run_in_threadpool(_draft_page, request, session, draft_id, status, message, None, None, form)
 
 
 async def _act_on_desk(request: Request, session: WebSession, title: str, action: Callable[[dict[str, str]], str]) -> Response:
@@ -170,6 +180,8 @@ async def _act_on_desk(request: Request, session: WebSession, title: str, action
         status, message = exc.status, exc.message
     except NotFound as exc:
         status, message = 404, str(exc)
+    except Conflict as exc:
+        status, message = 409, str(exc)
     except (InvalidInput, ValueError) as exc:
         status, message = 422, str(exc)
     return render(request, "error.html", status, session=session, title=title, message=message)

@@ -6,6 +6,7 @@ outside host), which the Content-Security-Policy enforces in the browser as well
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote
@@ -69,8 +70,11 @@ def signed_in(permission: str) -> Callable[[Request], WebSession]:
     def check(request: Request) -> WebSession:
         session = current_session(request)
         if session is None:
-            path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            raise SignInRequired(path)
+            if request.method == "GET":
+                raise SignInRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+            # a form posted after the session ended: back to the page it came from, not to the action
+            draft = re.match(r"^/desk/drafts/d-[0-9a-f]{12}", request.url.path)
+            raise SignInRequired(draft.group(0) if draft else "/desk")
         if not session.can(permission):
             raise PageForbidden(f"a {session.scope} key may not open this page ({permission}); sign in with a writer key")
         return session
@@ -97,11 +101,13 @@ def signin_redirect(next_path: str) -> RedirectResponse:
     return see_other("/signin?next=" + quote(next_path, safe="/"))
 
 
+_LOCAL_PATH = re.compile(r"^/(?![/\\])[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$")
+
+
 def safe_next(value: str | None, default: str = "/desk") -> str:
-    """Only a path of this site after sign-in (never //host or a scheme)."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value or "\n" in value or "\r" in value:
-        return default
-    return value
+    """Only a path of this site after sign-in: never //host, a scheme, a backslash, or a blank or
+    control character that a browser would drop (`/<tab>/host` is `//host` to it)."""
+    return value if value and len(value) <= 2000 and _LOCAL_PATH.match(value) else default
 
 
 def with_headers(response: Response) -> Response:

@@ -1,9 +1,10 @@
 """Sign-in for the web pages: a writer (or admin) key is exchanged once for a session cookie.
 
-The cookie is random (256 bits), HttpOnly, SameSite=Strict, Secure over https, and only its SHA-256
+The cookie is random (256 bits), HttpOnly, SameSite=Lax, Secure over https, and only its SHA-256
 is stored, in the records database with the key's id. After sign-in no key is in any page. A session
-lasts `KB_SESSION_HOURS` since its last use and ends at sign-out or when its key is revoked. Every
-form carries the session's CSRF token as well (SameSite already keeps other sites' forms out).
+lasts `KB_SESSION_HOURS` since its last use (the cookie has no expiry of its own: the server decides)
+and ends at sign-out, at a new sign-in from the same browser, or when its key is revoked. Every form
+carries the session's CSRF token and is checked for its origin; GET pages change nothing.
 """
 
 from __future__ import annotations
@@ -93,7 +94,3 @@ class SessionStore:
         if token:
             with self._engine.begin() as conn:
                 conn.execute(delete(web_sessions).where(web_sessions.c.token_hash == _hash(token)))
-
-    def end_for_key(self, key_id: str) -> int:
-        with self._engine.begin() as conn:
-            return conn.execute(delete(web_sessions).where(web_sessions.c.key_id == key_id)).rowcount or 0

@@ -44,18 +44,26 @@ def signin(request: Request, key: Annotated[str, Form(max_length=200)] = "",
     if not principal.can("drafts"):
         return render(request, "signin.html", 403, next=target,
                       error=f"A {principal.scope} key cannot open the desk: sign in with a writer or admin key.")
-    token, session = sessions(request).create(principal)
+    store = sessions(request)
+    store.end(request.cookies.get(COOKIE))  # a new sign-in replaces the browser's old session
+    token, session = store.create(principal)
     request.state.actor = session.actor
     response = see_other(target)
-    response.set_cookie(COOKIE, token, max_age=int(request.app.state.settings.session_hours * 3600), path="/",
-                        httponly=True, samesite="strict", secure=secure_cookie(request))
+    # no Max-Age: the browser keeps it for its session; the server ends it KB_SESSION_HOURS after its
+    # last use. SameSite=Lax lets a link in an email open a draft; every form checks its CSRF token
+    # and origin, which is what keeps other sites' posts out.
+    response.set_cookie(COOKIE, token, path="/", httponly=True, samesite="lax", secure=secure_cookie(request))
     return response
 
 
 @router.post("/signout")
-def signout(request: Request) -> Response:
-    if same_origin(request):
-        sessions(request).end(request.cookies.get(COOKIE))
+def signout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Sign out: only from the desk's own form (its CSRF token), so another site cannot sign a writer out."""
+    session = current_session(request)
+    if session is not None and (not same_origin(request) or not session.csrf_ok(csrf)):
+        return render(request, "error.html", 403, session=session, title="Not signed out",
+                      message="This form has expired or did not come from the desk. Reload the page and try again.")
+    sessions(request).end(request.cookies.get(COOKIE))
     response = see_other("/signin")
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=secure_cookie(request))
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=secure_cookie(request))
     return response

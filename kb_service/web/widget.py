@@ -35,6 +35,7 @@ def ensure_demo_key(path: Path) -> tuple[str, bool]:
     if path.is_file():
         key = path.read_text().strip()
         if _KEY_SHAPE.match(key):
+            os.chmod(path, 0o600)  # a copy restored or made by hand with looser rights is tightened
             return key, False
     path.parent.mkdir(parents=True, exist_ok=True)
     key = DEMO_KEY_PREFIX + secrets.token_urlsafe(24)

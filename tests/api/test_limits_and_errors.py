@@ -132,6 +132,10 @@ def test_unexpected_failure_is_a_clean_500(fresh_kb: KnowledgeBase, monkeypatch:
     logged = [rec for rec in caplog.records if rec.name == "kb_service.errors"]
     assert logged and "secret detail" in (JsonFormatter().format(logged[0]))  # the log has it, with the id
     assert json.loads(JsonFormatter().format(logged[0]))["request_id"] == "req-500-test"
+    # a widget on another site reads the failure too (it says "something went wrong", not "unreachable")
+    with TestClient(create_app(fresh_kb.settings, kb=fresh_kb), raise_server_exceptions=False) as c:
+        r = c.post("/v1/answer", json=ANSWER, headers={**auth("agent"), "Origin": "https://shop.example"})
+    assert r.status_code == 500 and r.headers["access-control-allow-origin"] == "https://shop.example"
 
 
 def test_request_ids_and_access_log(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:

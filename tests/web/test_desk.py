@@ -4,6 +4,7 @@ marking an article reviewed, over HTTP and in headless Chromium against the runn
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any, Iterator
 
@@ -52,8 +53,9 @@ def test_pages_need_sign_in_and_a_writer_key(live: LiveService) -> None:
         r = c.post("/signin", data={"key": KEYS["writer"]}, headers={"Origin": "https://evil.example"})
         assert r.status_code == 403 and "set-cookie" not in r.headers
         # after sign-in, only a path of this site: never another host
-        r = c.post("/signin", data={"key": KEYS["writer"], "next": "//evil.example/x"})
-        assert r.status_code == 303 and r.headers["location"] == "/desk"
+        for target in ("//evil.example/x", "/\\evil.example", "https://evil.example/", "/\t/evil.example", "javascript:alert(1)"):
+            r = c.post("/signin", data={"key": KEYS["writer"], "next": target})
+            assert r.status_code == 303 and r.headers["location"] == "/desk", target
 
 
 def test_the_session_cookie_is_httponly_samesite_and_no_page_holds_the_key(writer: httpx.Client, live: LiveService) -> None:
@@ -61,7 +63,8 @@ def test_the_session_cookie_is_httponly_samesite_and_no_page_holds_the_key(write
     assert len(cookie.value) >= 40 and cookie.value not in KEYS.values()
     with httpx.Client(base_url=live.url, follow_redirects=False) as c:
         raw = c.post("/signin", data={"key": KEYS["writer"], "next": "/desk"}).headers["set-cookie"].lower()
-    assert "httponly" in raw and "samesite=strict" in raw and "path=/" in raw and "secure" not in raw  # plain http here
+    assert "httponly" in raw and "samesite=lax" in raw and "path=/" in raw and "secure" not in raw  # plain http here
+    assert "max-age" not in raw and "expires" not in raw  # the server ends the session, since its last use
     page = writer.get("/desk")
     assert page.status_code == 200
     assert KEYS["writer"] not in page.text
@@ -75,15 +78,26 @@ def test_the_session_cookie_is_httponly_samesite_and_no_page_holds_the_key(write
 
     with live.kb.database.connect() as conn:
         stored = [r.token_hash for r in conn.execute(select(web_sessions))]
-    assert cookie.value not in stored and len(stored) >= 1
+    assert hashlib.sha256(cookie.value.encode()).hexdigest() in stored and cookie.value not in stored
 
 
 def test_sign_out_ends_the_session(live: LiveService) -> None:
     with httpx.Client(base_url=live.url, follow_redirects=False, timeout=60) as c:
         c.post("/signin", data={"key": KEYS["writer"], "next": "/desk"})
+        first = c.cookies["kb_session"]
+        c.post("/signin", data={"key": KEYS["writer"], "next": "/desk"})  # signing in again replaces the session
         token = c.cookies["kb_session"]
+        assert token != first
+        with httpx.Client(base_url=live.url, follow_redirects=False, cookies={"kb_session": first}) as old:
+            assert old.get("/desk").status_code == 303
+        page = c.get("/desk")
+        assert page.status_code == 200
+        # another site cannot sign the writer out: without the form's token nothing ends, no cookie is cleared
+        for data, headers in (({}, {}), ({"csrf": _csrf(page.text)}, {"Origin": "https://evil.example"})):
+            r = c.post("/signout", data=data, headers=headers)
+            assert r.status_code == 403 and "set-cookie" not in r.headers
         assert c.get("/desk").status_code == 200
-        assert c.post("/signout").status_code == 303
+        assert c.post("/signout", data={"csrf": _csrf(page.text)}).status_code == 303
     with httpx.Client(base_url=live.url, follow_redirects=False, cookies={"kb_session": token}) as replay:
         assert replay.get("/desk").status_code == 303  # the old cookie is worth nothing
 
@@ -100,6 +114,52 @@ def test_revoking_the_key_ends_its_sessions(live: LiveService) -> None:
 
 
 # --- forms -------------------------------------------------------------------------
+
+def test_every_page_route_needs_sign_in_with_a_permission(live: LiveService) -> None:
+    """Like the API's route walk: each page but the public ones declares `signed_in(<permission>)`."""
+    from tests.api.test_route_scopes import _walk, permission_of
+
+    public = {"/signin", "/signout", "/widget.js", "/demo", "/demo/contact"}
+    pages = [r for r in _walk(live.app.routes) if getattr(r, "include_in_schema", True) is False]
+    assert {"/desk", "/desk/drafts/{draft_id}", "/reports/gaps", "/reports/eval.csv"} <= {r.path for r in pages}
+    for route in pages:
+        if route.path not in public:
+            assert permission_of(route) in ("drafts", "reports"), route.path
+
+
+@pytest.mark.parametrize("action", ["edit", "approve", "reject", "create", "reviewed"])
+def test_every_form_needs_the_session_token_and_its_origin(writer: httpx.Client, live: LiveService, action: str) -> None:
+    draft = _new_draft(live, f"Token check {action}")
+    token = _csrf(writer.get(f"/desk/drafts/{draft.id}").text)
+    cluster = live.kb.desk.clusters.compute().clusters[0].id
+    path, data = {
+        "edit": (f"/desk/drafts/{draft.id}/edit", {"title": "Forged title"}),
+        "approve": (f"/desk/drafts/{draft.id}/approve", {"article_id": "forged-article"}),
+        "reject": (f"/desk/drafts/{draft.id}/reject", {"reason": "forged reason"}),
+        "create": ("/desk/drafts", {"cluster_id": cluster}),
+        "reviewed": ("/desk/articles/sso-setup/reviewed", {"note": "forged"}),
+    }[action]
+    drafts_before = live.kb.drafts.list(None, 1, 0)[1]
+    reviews_before = live.kb.history.last_reviews().get("sso-setup")
+    for extra, headers in (({}, {}), ({"csrf": "forged"}, {}), ({"csrf": token}, {"Origin": "https://evil.example"})):
+        r = writer.post(path, data={**data, **extra}, headers=headers)
+        assert r.status_code == 403, (extra, headers)
+    after = live.kb.drafts.get(draft.id)
+    assert (after.status, after.title, after.revision) == ("draft", draft.title, draft.revision)
+    assert live.kb.store.get("article:forged-article") is None
+    assert live.kb.drafts.list(None, 1, 0)[1] == drafts_before
+    assert live.kb.history.last_reviews().get("sso-setup") == reviews_before
+
+
+def test_a_form_posted_after_the_session_ended_returns_to_its_page(live: LiveService) -> None:
+    draft = _new_draft(live, "Expired session draft")
+    with httpx.Client(base_url=live.url, follow_redirects=False, timeout=60) as c:
+        r = c.post(f"/desk/drafts/{draft.id}/approve", data={"csrf": "x"})
+        assert r.status_code == 303 and r.headers["location"] == f"/signin?next=/desk/drafts/{draft.id}"
+        r = c.post("/desk/articles/sso-setup/reviewed", data={"csrf": "x"})
+        assert r.headers["location"] == "/signin?next=/desk"
+    assert live.kb.drafts.get(draft.id).status == "draft"
+
 
 def test_forms_need_the_session_token_and_change_nothing_without_it(writer: httpx.Client, live: LiveService) -> None:
     draft = _new_draft(live, "Token check draft")
@@ -130,10 +190,14 @@ def test_bad_form_input_is_a_4xx_page_and_stores_nothing(writer: httpx.Client, l
     assert r.status_code == 422 and "reason" in r.text
     r = writer.post(f"/desk/drafts/{draft.id}/approve", data={"article_id": "Not A Slug!", "csrf": token})
     assert r.status_code == 422 and "article_id" in r.text
-    r = writer.post(f"/desk/drafts/{draft.id}/edit", data={"title": "Stale edit", "revision": "1", "csrf": token})
+    r = writer.post(f"/desk/drafts/{draft.id}/edit", data={"title": "Stale edit", "body": "My long rewrite", "revision": "1",
+                                                          "csrf": token})
     assert r.status_code == 409 and "changed since you read it" in r.text
+    assert 'value="Stale edit"' in r.text and ">My long rewrite</textarea>" in r.text  # what was typed is not lost
     assert writer.get("/desk/drafts/d-000000000000").status_code == 404
-    assert writer.get("/desk/drafts/not-an-id").status_code == 422
+    bad = writer.get("/desk/drafts/not-an-id")
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith("text/html") and "draft_id" in bad.text
+    assert writer.get("/desk?status=unknown").status_code == 422
     r = writer.post("/desk/articles/no-such-article/reviewed", data={"csrf": token})
     assert r.status_code == 404
     r = writer.get("/desk?notice=<b>you+have+been+hacked</b>")

@@ -169,6 +169,21 @@ def test_demo_key_is_made_once_kept_private_and_registered(pages_app: Callable[.
 
     assert pages_app().app.state.demo_widget_key == key  # type: ignore[attr-defined]  # kept across restarts
 
+    # the key is public (it is in the page), so it works only from the service's own pages: not from
+    # other sites, even when KB_WIDGET_ORIGINS lets widget keys be used anywhere, and not without an Origin
+    open_ring: KeyRing = pages_app(widget_origins="*").app.state.keys  # type: ignore[attr-defined]
+    for ring_ in (ring, open_ring):
+        demo = ring_.lookup(key)
+        assert demo is not None and demo.own_pages_only
+        assert demo.origin_allowed("http://testserver", "http://testserver")
+        assert not demo.origin_allowed("https://elsewhere.example", "http://testserver")
+        assert not demo.origin_allowed(None, "http://testserver")
+    r = c.post("/v1/answer", json={"question": "How do I reset my password?"}, headers={"X-API-Key": key})
+    assert r.status_code == 403 and r.json()["code"] == "origin_not_allowed"
+    # a bootstrap widget key keeps KB_WIDGET_ORIGINS
+    listed = open_ring.lookup("widget-key-0001")
+    assert listed is not None and not listed.own_pages_only and listed.origin_allowed("https://elsewhere.example", None)
+
 
 def test_demo_page_off_means_no_page_and_no_key(pages_app: Callable[..., TestClient], tmp_path: Path) -> None:
     c = pages_app(demo_page=False)
@@ -505,6 +520,12 @@ def test_phone_panel_fills_the_screen(phone: Visit) -> None:
     assert box["x"] == 0 and box["y"] == 0 and box["width"] == 390 and box["height"] <= 844
     expect(dialog.get_by_role("button", name="Close help")).to_be_in_viewport()
     panel_shot(phone, "widget-phone-open")
+    # covering the screen, it is a modal dialog: Tab goes round inside it, never to the hidden page
+    assert dialog.get_attribute("aria-modal") == "true"
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement && document.activeElement.shadowRoot !== null"), "focus left the widget"
+        assert dialog.evaluate("d => d.contains(d.getRootNode().activeElement)")
 
     data = ask(page, dialog, "Wie setze ich mein Passwort zurück?")
     assert data["answered"]

@@ -117,6 +117,10 @@ def test_feedback_on_answers_and_articles(api: TestClient) -> None:
     again = api.post("/v1/feedback", json={"log_id": a["log_id"], "helpful": False}, headers=auth("widget")).json()
     assert again["id"] == api.post("/v1/feedback", json={"log_id": a["log_id"], "helpful": False}, headers=auth("widget")).json()["id"]
     assert api.post("/v1/feedback", json={"log_id": 2**70, "helpful": True}, headers=auth("widget")).status_code == 422
+    # and never another key's answer: a public key cannot vote on logged requests by counting their ids
+    other = api.post("/v1/answer", json={"question": "How do I turn on two-factor authentication?"}, headers=auth("agent")).json()
+    assert api.post("/v1/feedback", json={"log_id": other["log_id"], "helpful": False}, headers=auth("widget")).status_code == 404
+    assert api.post("/v1/feedback", json={"log_id": other["log_id"], "helpful": True}, headers=auth("agent")).status_code == 201
     assert api.post("/v1/feedback", json={"article_id": "Bad Id", "helpful": True}, headers=auth("widget")).status_code == 422
 
 

@@ -236,10 +236,25 @@
   ]);
   var frame = el("div", { "class": "kbw", "data-position": POSITION, lang: UI_LANGUAGE }, [launcher, panel]);
 
+  // On a phone the open panel covers the whole screen: it is then a modal dialog, and Tab stays in it.
+  var FULL_SCREEN = window.matchMedia ? window.matchMedia("(max-width: 480px)") : null;
+
+  function modal() {
+    return !!(FULL_SCREEN && FULL_SCREEN.matches);
+  }
+
   function open() {
     panel.hidden = false;
     launcher.setAttribute("aria-expanded", "true");
+    if (modal()) panel.setAttribute("aria-modal", "true");
+    else panel.removeAttribute("aria-modal");
     field.focus();
+  }
+
+  function focusables() {
+    return Array.prototype.filter.call(
+      panel.querySelectorAll("a[href], button:not([disabled]), textarea:not([disabled]), input:not([disabled]), [tabindex]:not([tabindex='-1'])"),
+      function (node) { return node.offsetParent !== null; });
   }
 
   function close() {
@@ -254,6 +269,19 @@
     if (event.key === "Escape" && !panel.hidden) {
       event.preventDefault();
       close();
+    } else if (event.key === "Tab" && !panel.hidden && modal()) {
+      // keep the focus inside the full-screen panel: from the last control back to the first, and back
+      var items = focusables();
+      if (!items.length) return;
+      var first = items[0], last = items[items.length - 1];
+      var active = root.activeElement;
+      if (event.shiftKey && (active === first || !panel.contains(active))) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && (active === last || !panel.contains(active))) {
+        event.preventDefault();
+        first.focus();
+      }
     }
   });
   field.addEventListener("keydown", function (event) {

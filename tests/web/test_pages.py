@@ -1,0 +1,27 @@
+"""What every page relies on, checked without a browser: chart data cannot break out of its data
+island, and the pages' templates escape what they show."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from kb_service.web.pages import templates
+
+HOSTILE = '</script><script>window.__kb_pwned=1</script><!--'
+
+
+def test_chart_data_cannot_close_its_script_element() -> None:
+    page = templates.env.from_string(
+        '{% from "reports_macros.html" import chart_canvas %}{{ chart_canvas("gaps", data, label) }}'
+    ).render(data={"labels": [HOSTILE], "datasets": [{"label": "a & b's", "data": [1]}]}, label=HOSTILE)
+    island = re.search(r'<script type="application/json" id="gaps-data">(.*?)</script>', page, re.S)
+    assert island is not None
+    assert page.count("<script") == 1  # the island is the only script element: nothing was injected
+    assert "<script>window" not in page and "</script><script>" not in page
+    assert json.loads(island.group(1))["labels"] == [HOSTILE]  # and the data reads back exactly
+
+
+def test_templates_escape_what_they_show() -> None:
+    html = templates.get_template("error.html").render(title=HOSTILE, message=HOSTILE, session=None, version="x")
+    assert "<script>window" not in html and "&lt;/script&gt;&lt;script&gt;" in html
