@@ -47,6 +47,14 @@ class TokenBuckets:
                 self._prune(now)
         return wait
 
+    def wait(self, key: str) -> float:
+        """The seconds until `key` may spend a token (0.0: now), spending none."""
+        now = self._clock()
+        with self._lock:
+            tokens, at = self._buckets.get(key, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - at) * self.rate)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
     def _prune(self, now: float) -> None:
         """Drop buckets that have refilled completely: they hold no state worth keeping."""
         full = [k for k, (t, at) in self._buckets.items() if t + (now - at) * self.rate >= self.capacity]
@@ -70,8 +78,12 @@ def client_address(request: Request, trusted_proxies: set[str]) -> str:
     return peer
 
 
+SIGNIN_FAILURES_PER_MINUTE = 10  # wrong keys one client address may try at the desk's sign-in
+
+
 class RateLimiter:
     def __init__(self, settings: Settings) -> None:
+        self.signin_failures = TokenBuckets(SIGNIN_FAILURES_PER_MINUTE)
         self.per_key = TokenBuckets(settings.answer_rate_per_key) if settings.answer_rate_per_key else None
         self.per_address = TokenBuckets(settings.answer_rate_per_address) if settings.answer_rate_per_address else None
         self.trusted = {p.strip() for p in settings.trusted_proxies.split(",") if p.strip()}

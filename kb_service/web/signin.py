@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from kb_service.api.deps import own_origin
+from kb_service.api.ratelimit import RateLimiter, client_address
 from kb_service.web.pages import current_session, render, safe_next, see_other, sessions
 from kb_service.web.sessions import COOKIE
 
@@ -38,8 +40,17 @@ def signin(request: Request, key: Annotated[str, Form(max_length=200)] = "",
     target = safe_next(next)
     if not same_origin(request):
         return render(request, "signin.html", 403, next=target, error="Sign in from this site's own page.")
+    limiter: RateLimiter = request.app.state.limiter
+    address = client_address(request, limiter.trusted)
+    wait = limiter.signin_failures.wait(address)
+    if wait > 0:  # too many wrong keys from this address: no key is even looked at until it has waited
+        response = render(request, "signin.html", 429, next=target,
+                          error=f"Too many wrong keys from your address. Try again in {math.ceil(wait)} seconds.")
+        response.headers["Retry-After"] = str(math.ceil(wait))
+        return response
     principal = request.app.state.keys.lookup(key.strip()) if key.strip() else None
     if principal is None:
+        limiter.signin_failures.take(address)
         return render(request, "signin.html", 401, next=target, error="That key is unknown or has been revoked.")
     if not principal.can("drafts"):
         return render(request, "signin.html", 403, next=target,

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from kb_service.web.pages import templates
+from tests.conftest import KEYS, make_settings
 
 HOSTILE = '</script><script>window.__kb_pwned=1</script><!--'
 
@@ -25,3 +27,19 @@ def test_chart_data_cannot_close_its_script_element() -> None:
 def test_templates_escape_what_they_show() -> None:
     html = templates.get_template("error.html").render(title=HOSTILE, message=HOSTILE, session=None, version="x")
     assert "<script>window" not in html and "&lt;/script&gt;&lt;script&gt;" in html
+
+
+def test_wrong_keys_at_sign_in_are_throttled_per_address(tmp_path: Path) -> None:
+    """Ten wrong keys a minute from one address; then even the right key waits (no key is looked at)."""
+    from fastapi.testclient import TestClient
+
+    from kb_service.app import create_app
+    from kb_service.api.ratelimit import SIGNIN_FAILURES_PER_MINUTE
+
+    with TestClient(create_app(make_settings(tmp_path / "data")), base_url="http://127.0.0.1") as c:
+        for n in range(SIGNIN_FAILURES_PER_MINUTE):
+            r = c.post("/signin", data={"key": f"wrong-key-{n:04d}"}, follow_redirects=False)
+            assert r.status_code == 401, n
+        r = c.post("/signin", data={"key": KEYS["writer"]}, follow_redirects=False)
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        assert "Too many wrong keys" in r.text and "set-cookie" not in r.headers
