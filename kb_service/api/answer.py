@@ -43,12 +43,12 @@ def answer(body: AnswerIn, kb: KBDep, settings: SettingsDep, who: Principal = De
             out.answer_language, out.translation_engine = results[0].target_language, results[0].engine
             out.compliance = compliance_out(results)
         out.language_note = note
-    elif a.question_language:
-        out.message = handoff_message(kb, a.question_language)
+    if not a.answered:
+        out.message, out.message_language = handoff_message(kb, a.question_language)
     return out
 
 
-
-def handoff_message(kb: KnowledgeBase, language: str) -> str:
-    """The hand-off message in the customer's language when an engine covers it (translated once)."""
-    return kb.translator.translate_fixed(HANDOFF_MESSAGE, "en", language) or HANDOFF_MESSAGE
+def handoff_message(kb: KnowledgeBase, language: str | None) -> tuple[str, str]:
+    """The hand-off message and its language: the customer's when an engine covers it (translated once)."""
+    translated = kb.translator.translate_fixed(HANDOFF_MESSAGE, "en", language) if language and language != "en" else None
+    return (translated, language) if translated and language else (HANDOFF_MESSAGE, "en")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path as PathParam
+from fastapi import APIRouter, Depends, Path as PathParam, Request
 from sqlalchemy import delete
 from pydantic import BaseModel, Field, field_validator
 
@@ -79,7 +79,7 @@ def _out(k: ManagedKey) -> KeyOut:
 
 
 @router.post("/v1/keys", response_model=CreatedKeyOut, status_code=201)
-def create_key(body: KeyIn, kb: KBDep, who: Principal = Depends(require("admin"))) -> CreatedKeyOut:
+def create_key(body: KeyIn, kb: KBDep, request: Request, who: Principal = Depends(require("admin"))) -> CreatedKeyOut:
     """Create a key. It works at once, without a restart; the response is the only time it is shown."""
     if body.scope == "widget" and not body.origins:
         raise ApiError(422, "a widget key needs the web origins allowed to use it (or '*' for any site)", field="origins")
@@ -87,6 +87,7 @@ def create_key(body: KeyIn, kb: KBDep, who: Principal = Depends(require("admin")
         raise ApiError(422, "only widget keys are bound to web origins; other keys are not for web pages", field="origins")
     assert body.scope in SCOPES
     record, key = kb.api_keys.create(body.scope, body.name, body.origins, who.actor)
+    request.app.state.keys.forget_origins()  # its origins may read answers at once
     with kb.database.begin() as conn:
         write_audit(conn, who.actor, "create_key", "key", record.id,
                     {"scope": record.scope, "name": record.name, "origins": list(record.origins)})
@@ -100,7 +101,7 @@ def list_keys(kb: KBDep, include_revoked: bool = False, _: Principal = Depends(r
 
 
 @router.delete("/v1/keys/{key_id}", response_model=KeyOut)
-def revoke_key(key_id: KeyId, kb: KBDep, who: Principal = Depends(require("admin"))) -> KeyOut:
+def revoke_key(key_id: KeyId, kb: KBDep, request: Request, who: Principal = Depends(require("admin"))) -> KeyOut:
     """Revoke a key: the next request with it gets 401."""
     if not (len(key_id) == 8 and all(c in "0123456789abcdef" for c in key_id)):
         raise ApiError(422, "a key id is 8 hexadecimal characters (the part after kb_<scope>_)", field="key_id")
@@ -109,6 +110,7 @@ def revoke_key(key_id: KeyId, kb: KBDep, who: Principal = Depends(require("admin
         raise ApiError(404, f"no managed key with id {key_id!r}")
     record = kb.api_keys.revoke(key_id, who.actor)
     assert record is not None
+    request.app.state.keys.forget_origins()
     with kb.database.begin() as conn:  # its desk sign-ins end now (each request also checks the key)
         conn.execute(delete(web_sessions).where(web_sessions.c.key_id == key_id))
     if before.revoked_at is None:

@@ -18,6 +18,7 @@ import hmac
 import os
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -41,6 +42,7 @@ class KeyConfigError(ValueError):
 
 
 ANY_ORIGIN = "*"
+ORIGINS_TTL = 5.0  # seconds a read of the managed widget keys' origins is used for
 
 
 def normalise_origin(origin: str) -> str | None:
@@ -135,6 +137,7 @@ class KeyRing:
         self._keys: list[tuple[bytes, Scope, tuple[str, ...] | None]] = [(k.encode(), s, None) for k, s in keys.items()]
         self.widget_origins = widget_origins  # what bootstrap widget keys may be used from
         self.store = store  # kb_service.storage.apikeys.ApiKeyStore
+        self._listed: tuple[float, frozenset[str]] | None = None  # (read at, the managed widget keys' origins)
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -172,10 +175,18 @@ class KeyRing:
             self._keys.append((key.encode(), scope, origins))
 
     def origin_listed(self, origin: str) -> bool:
-        """Does any widget key list this origin? (Answers a browser's CORS preflight.)"""
+        """Does any widget key list this origin? (Decides whether another site may read an answer.)
+        The managed keys' origins are read at most every ORIGINS_TTL seconds, and at once after a key
+        is made or revoked here (`forget_origins`): the middleware asks on every widget request."""
         if ANY_ORIGIN in self.widget_origins or origin in self.widget_origins:
             return True
         if self.store is None:
             return False
-        listed = self.store.widget_origins()
+        now = time.monotonic()
+        if self._listed is None or now - self._listed[0] > ORIGINS_TTL:
+            self._listed = (now, frozenset(self.store.widget_origins()))
+        listed = self._listed[1]
         return ANY_ORIGIN in listed or origin in listed
+
+    def forget_origins(self) -> None:
+        self._listed = None

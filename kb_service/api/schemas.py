@@ -87,6 +87,8 @@ class AnswerOut(BaseModel):
     confidence: float = Field(ge=0, le=1)
     handoff: bool = Field(description="True when a human should take over: the knowledge base does not answer this.")
     message: str | None = Field(None, description="Why the service handed off, for the widget to show or log.")
+    message_language: str | None = Field(None, description="The language of `message`: the question's when an "
+                                         "engine translated it, else en.")
     citations: list[CitationOut]
     question_language: str | None
     answer_language: str | None

@@ -260,6 +260,8 @@ def test_off_topic_question_offers_a_person(visit: Visit, live: LiveService) -> 
 
     expect(dialog.locator(".status")).to_have_text("No help article answers this.", timeout=ANSWER_TIMEOUT)
     expect(dialog.locator(".handoff .message")).to_have_text(data["message"])
+    assert data["message_language"] == "en"
+    expect(dialog.locator(".handoff .message")).to_have_attribute("lang", "en")
     contact = dialog.get_by_role("link", name="Contact support")
     expect(contact).to_have_attribute("href", live.url + "/demo/contact")
     expect(dialog.get_by_role("group", name="Did this help?")).to_have_count(0)

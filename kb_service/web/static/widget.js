@@ -345,8 +345,12 @@
   function showAnswer(data) {
     if (!data.answered || !data.answer) {
       setStatus(L.notFound, false);
+      // the service's message when it is in the customer's language (or no label set of ours is);
+      // else our own words, so a German page does not hand off in English
+      var messageLanguage = languageCode(data.message_language);
+      var own = !data.message || (messageLanguage && messageLanguage.split("-")[0].toLowerCase() !== UI_LANGUAGE);
       result.appendChild(el("div", { "class": "handoff" }, [
-        el("p", { "class": "message", text: data.message || L.notFound }),
+        el("p", { "class": "message", lang: own ? UI_LANGUAGE : messageLanguage, text: own ? L.notFound : data.message }),
         contactLink()
       ]));
       return;
