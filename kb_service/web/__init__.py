@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Scope
 
 from kb_service.web import desk, reports, signin, widget
@@ -28,7 +29,8 @@ class Static(StaticFiles):
 
 
 def install(app: FastAPI) -> None:
-    app.mount("/static", Static(directory=str(STATIC_DIR)), name="static")
+    # compressed for browsers that ask (Chart.js: 210 KB, 71 KB gzipped); static files hold no secrets
+    app.mount("/static", GZipMiddleware(Static(directory=str(STATIC_DIR)), minimum_size=1024), name="static")
     widget.install_demo_key(app)
     for module in (signin, widget, desk, reports):
         app.include_router(module.router)

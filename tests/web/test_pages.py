@@ -43,3 +43,18 @@ def test_wrong_keys_at_sign_in_are_throttled_per_address(tmp_path: Path) -> None
         r = c.post("/signin", data={"key": KEYS["writer"]}, follow_redirects=False)
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
         assert "Too many wrong keys" in r.text and "set-cookie" not in r.headers
+
+
+def test_static_files_are_compressed_never_sniffed_and_shareable_only_for_the_widget(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from kb_service.app import create_app
+    from kb_service.web.pages import STATIC_DIR
+
+    c = TestClient(create_app(make_settings(tmp_path / "data")))
+    r = c.get("/static/vendor/chart.umd.min.js", headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
+    assert r.content == (STATIC_DIR / "vendor" / "chart.umd.min.js").read_bytes()  # decoded: the same file
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["cross-origin-resource-policy"] == "same-origin"
+    assert c.get("/static/widget.css").headers["cross-origin-resource-policy"] == "cross-origin"
+    assert c.get("/static/../config.py").status_code == 404
