@@ -24,6 +24,16 @@ STATIC_DIR = HERE / "static"
 templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescaping on for .html
 templates.env.globals["version"] = __version__
 
+
+def for_people(text: str) -> str:
+    """A report's advice without the API calls it names for scripts (the desk has buttons for them):
+    'Draft one: POST /v1/drafts with {...}.' -> 'Draft one.', '(POST /v1/articles/x/reviewed)' -> ''."""
+    text = re.sub(r"\s*\(POST /v1/[^)]*\)", "", text)
+    return re.sub(r":\s*POST /v1/\S+ with \{[^}]*\}", "", text)
+
+
+templates.env.filters["for_people"] = for_people
+
 # Pages may load only the service's own scripts, styles and images, and be framed by nobody.
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
             "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")

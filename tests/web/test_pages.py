@@ -58,3 +58,17 @@ def test_static_files_are_compressed_never_sniffed_and_shareable_only_for_the_wi
     assert r.headers["x-content-type-options"] == "nosniff" and r.headers["cross-origin-resource-policy"] == "same-origin"
     assert c.get("/static/widget.css").headers["cross-origin-resource-policy"] == "cross-origin"
     assert c.get("/static/../config.py").status_code == 404
+
+
+def test_advice_on_the_desk_names_no_api_calls() -> None:
+    from kb_service.web.pages import for_people
+
+    gap = ("No article covers these 4 resolved tickets. The nearest article, 'sso-setup', scores 0.85. "
+           'Draft one: POST /v1/drafts with {"cluster_id": "c-0123456789"}.')
+    assert for_people(gap) == "No article covers these 4 resolved tickets. The nearest article, 'sso-setup', scores 0.85. Draft one."
+    stale = "Check every step, then mark it reviewed (POST /v1/articles/sso-setup/reviewed)."
+    assert for_people(stale) == "Check every step, then mark it reviewed."
+    contradicted = ('update the steps (or draft a new version from them: POST /v1/drafts with {"ticket_ids": ["T-1", "T-2"]}); '
+                    "if the article is still right, mark it reviewed.")
+    assert for_people(contradicted) == ("update the steps (or draft a new version from them); if the article is still right, "
+                                        "mark it reviewed.")
