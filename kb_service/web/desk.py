@@ -43,10 +43,10 @@ Notice = Annotated[str | None, Query(pattern="^(" + "|".join(NOTICES) + ")$")]
 
 
 class FormRefused(Exception):
-    """A form that cannot be acted on: (status, message)."""
+    """A form that cannot be acted on: (status, message, the field at fault if one is)."""
 
-    def __init__(self, status: int, message: str) -> None:
-        self.status, self.message = status, message
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        self.status, self.message, self.field = status, message, field
 
 
 def _kb(request: Request) -> KnowledgeBase:
@@ -77,7 +77,7 @@ def _model(factory: Callable[[], Any]) -> Any:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "form"
-        raise FormRefused(422, f"{field}: {first.get('msg', 'invalid')}") from exc
+        raise FormRefused(422, f"{field}: {first.get('msg', 'invalid')}", field.split(".")[0]) from exc
 
 
 def _revision(value: str | None) -> int | None:
@@ -106,7 +106,7 @@ def desk_home(request: Request, session: Writer,
 
 def _draft_page(request: Request, session: WebSession, draft_id: str, status_code: int = 200, error: str | None = None,
                 notice: str | None = None, search: dict[str, Any] | None = None,
-                typed: dict[str, str] | None = None) -> Response:
+                typed: dict[str, str] | None = None, invalid: str | None = None) -> Response:
     """The draft's page; `typed`: what the writer posted in a refused form, shown again so nothing is lost."""
     kb = _kb(request)
     try:
@@ -115,7 +115,7 @@ def _draft_page(request: Request, session: WebSession, draft_id: str, status_cod
         return render(request, "error.html", 404, session=session, title="No such draft", message=str(exc))
     view = draft_out(kb, draft)
     return render(request, "draft.html", status_code, session=session, nav="desk", d=view, labels=STATUS_LABELS,
-                  error=error, notice=notice, search=search, typed=typed or {})
+                  error=error, notice=notice, search=search, typed=typed or {}, invalid=invalid)
 
 
 def _findable(kb: KnowledgeBase, query: str, article_id: str) -> dict[str, Any]:
@@ -157,18 +157,19 @@ async def _act(request: Request, session: WebSession, draft_id: str, action: Cal
     """Run a draft action on the posted form; on success go to the page that shows its result, else
     show the draft again with why not (and the status that says so)."""
     form: dict[str, str] = {}
+    invalid = None
     try:
         form = await _form(request, session)
         return see_other(await run_in_threadpool(action, form))
     except FormRefused as exc:
-        status, message = exc.status, exc.message
+        status, message, invalid = exc.status, exc.message, exc.field
     except NotFound as exc:
         return render(request, "error.html", 404, session=session, title="Not found", message=str(exc))
     except Conflict as exc:
         status, message = 409, str(exc)
     except (InvalidInput, ValueError) as exc:
         status, message = 422, str(exc)
-    return await run_in_threadpool(_draft_page, request, session, draft_id, status, message, None, None, form)
+    return await run_in_threadpool(_draft_page, request, session, draft_id, status, message, None, None, form, invalid)
 
 
 async def _act_on_desk(request: Request, session: WebSession, title: str, action: Callable[[dict[str, str]], str]) -> Response:

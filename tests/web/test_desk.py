@@ -190,6 +190,9 @@ def test_bad_form_input_is_a_4xx_page_and_stores_nothing(writer: httpx.Client, l
     assert r.status_code == 422 and "reason" in r.text
     r = writer.post(f"/desk/drafts/{draft.id}/approve", data={"article_id": "Not A Slug!", "csrf": token})
     assert r.status_code == 422 and "article_id" in r.text
+    # the field at fault is marked for screen readers, and keeps what was typed
+    assert 'id="article_id" name="article_id" aria-invalid="true" aria-describedby="page-error"' in r.text
+    assert 'value="Not A Slug!"' in r.text and 'id="page-error"' in r.text
     r = writer.post(f"/desk/drafts/{draft.id}/edit", data={"title": "Stale edit", "body": "My long rewrite", "revision": "1",
                                                           "csrf": token})
     assert r.status_code == 409 and "changed since you read it" in r.text
