@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from kb_service import __version__
 from kb_service.knowledge import KnowledgeBase
-from kb_service.web.sessions import COOKIE, SessionStore, WebSession
+from kb_service.web.sessions import COOKIE, SECURE_COOKIE, SessionStore, WebSession
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -62,13 +62,28 @@ def sessions(request: Request) -> SessionStore:
     return SessionStore(kb.database, request.app.state.settings.session_hours)
 
 
+def secure_cookie(request: Request) -> bool:
+    configured = request.app.state.settings.secure_cookies
+    return configured if configured is not None else request.url.scheme == "https"
+
+
+def cookie_name(request: Request) -> str:
+    """`__Host-kb_session` over https: browsers then accept it only from this host, Secure, for path /,
+    so a sibling subdomain cannot plant a session of its own; plain `kb_session` over http."""
+    return SECURE_COOKIE if secure_cookie(request) else COOKIE
+
+
+def session_token(request: Request) -> str | None:
+    return request.cookies.get(cookie_name(request))
+
+
 def current_session(request: Request) -> WebSession | None:
     """The request's live session; None without one, or when its key was revoked since."""
-    session = sessions(request).get(request.cookies.get(COOKIE))
+    session = sessions(request).get(session_token(request))
     if session is None:
         return None
     if not request.app.state.keys.still_valid(session.scope, session.key_id):
-        sessions(request).end(request.cookies.get(COOKIE))
+        sessions(request).end(session_token(request))
         return None
     request.state.actor = session.actor  # the access log names the key, as for API calls
     return session

@@ -21,6 +21,7 @@ from kb_service.api.keys import GRANTS, Principal, Scope
 from kb_service.storage.database import web_sessions
 
 COOKIE = "kb_session"
+SECURE_COOKIE = "__Host-kb_session"  # over https
 
 
 def _iso(t: datetime) -> str:

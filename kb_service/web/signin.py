@@ -10,8 +10,9 @@ from fastapi.responses import Response
 
 from kb_service.api.deps import own_origin
 from kb_service.api.ratelimit import RateLimiter, client_address
-from kb_service.web.pages import current_session, render, safe_next, see_other, sessions
-from kb_service.web.sessions import COOKIE
+from kb_service.web.pages import (
+    cookie_name, current_session, render, safe_next, secure_cookie, see_other, session_token, sessions,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -20,11 +21,6 @@ def same_origin(request: Request) -> bool:
     """A form post from one of this service's own pages (browsers send Origin on every POST)."""
     origin = request.headers.get("origin")
     return origin is None or origin == own_origin(request)
-
-
-def secure_cookie(request: Request) -> bool:
-    configured = request.app.state.settings.secure_cookies
-    return configured if configured is not None else request.url.scheme == "https"
 
 
 @router.get("/signin")
@@ -56,14 +52,14 @@ def signin(request: Request, key: Annotated[str, Form(max_length=200)] = "",
         return render(request, "signin.html", 403, next=target,
                       error=f"A {principal.scope} key cannot open the desk: sign in with a writer or admin key.")
     store = sessions(request)
-    store.end(request.cookies.get(COOKIE))  # a new sign-in replaces the browser's old session
+    store.end(session_token(request))  # a new sign-in replaces the browser's old session
     token, session = store.create(principal)
     request.state.actor = session.actor
     response = see_other(target)
     # no Max-Age: the browser keeps it for its session; the server ends it KB_SESSION_HOURS after its
     # last use. SameSite=Lax lets a link in an email open a draft; every form checks its CSRF token
     # and origin, which is what keeps other sites' posts out.
-    response.set_cookie(COOKIE, token, path="/", httponly=True, samesite="lax", secure=secure_cookie(request))
+    response.set_cookie(cookie_name(request), token, path="/", httponly=True, samesite="lax", secure=secure_cookie(request))
     return response
 
 
@@ -74,7 +70,7 @@ def signout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -
     if session is not None and (not same_origin(request) or not session.csrf_ok(csrf)):
         return render(request, "error.html", 403, session=session, title="Not signed out",
                       message="This form has expired or did not come from the desk. Reload the page and try again.")
-    sessions(request).end(request.cookies.get(COOKIE))
+    sessions(request).end(session_token(request))
     response = see_other("/signin")
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=secure_cookie(request))
+    response.delete_cookie(cookie_name(request), path="/", httponly=True, samesite="lax", secure=secure_cookie(request))
     return response

@@ -72,3 +72,22 @@ def test_advice_on_the_desk_names_no_api_calls() -> None:
                     "if the article is still right, mark it reviewed.")
     assert for_people(contradicted) == ("update the steps (or draft a new version from them); if the article is still right, "
                                         "mark it reviewed.")
+
+
+def test_over_https_the_session_cookie_is_secure_and_host_only(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from kb_service.app import create_app
+
+    with TestClient(create_app(make_settings(tmp_path / "data")), base_url="https://127.0.0.1") as c:
+        r = c.post("/signin", data={"key": KEYS["writer"], "next": "/desk"}, follow_redirects=False)
+        assert r.status_code == 303
+        raw = r.headers["set-cookie"]
+        assert raw.startswith("__Host-kb_session=") and "secure" in raw.lower() and "path=/" in raw.lower()
+        assert "domain=" not in raw.lower()
+        assert c.get("/desk", follow_redirects=False).status_code == 200
+        # the plain name is not read over https (a cookie planted without the prefix signs nobody in)
+        token = c.cookies["__Host-kb_session"]
+        c.cookies.clear()
+        c.cookies.set("kb_session", token)
+        assert c.get("/desk", follow_redirects=False).status_code == 303
