@@ -10,6 +10,8 @@ Screenshots of every state go to test-artifacts/screenshots/widget-*.png.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import json
 import re
 import stat
@@ -678,6 +680,29 @@ def test_widget_is_not_available_where_its_key_does_not_reach(
     panel_shot(site_visit, f"widget-other-site-{which}-key")
     site_visit.no_outside_requests()
     site_visit.no_script_errors()
+
+
+def test_widget_on_a_site_that_no_key_lists_says_help_is_not_available(
+    browser: Any, live: LiveService, other_site: OtherSite,
+) -> None:
+    """The same site under another origin (localhost instead of 127.0.0.1), which no key lists: the
+    browser's preflight passes, the 403 is readable, and the widget says so instead of 'unreachable'."""
+    unlisted = other_site.origin.replace("127.0.0.1", "localhost")
+    url = other_site.page("/unlisted.html", live, other_site.key_here).replace(other_site.origin, unlisted)
+    with contextmanager(open_visit)(browser, unlisted, allowed=(live.url,), console=("error", "warning"),
+                                    viewport={"width": 1280, "height": 900}) as visit:
+        page = visit.page
+        page.goto(url)
+        dialog = open_widget(page, "Help")
+        dialog.get_by_label("Your question").fill("How do I download my invoices?")
+        with page.expect_response(lambda r: urlsplit(r.url).path == "/v1/answer") as info:
+            dialog.get_by_label("Your question").press("Enter")
+        assert info.value.status == 403
+        expect(dialog.locator(".status")).to_have_text("Help is not available on this page at the moment.")
+        assert any("HTTP 403 origin_not_allowed" in m for m in visit.console_errors), visit.console_errors
+        panel_shot(visit, "widget-unlisted-site")
+        visit.no_outside_requests()
+        visit.no_script_errors()
 
 
 def test_labels_language_position_and_handoff_url_come_from_the_tag(
