@@ -10,12 +10,11 @@ Screenshots of every state go to test-artifacts/screenshots/widget-*.png.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import json
 import re
 import stat
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
