@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import threading
@@ -70,9 +71,18 @@ def serve(
     base = f"http://{'127.0.0.1' if settings.host in ('0.0.0.0', '::') else settings.host}:{settings.port}"
     typer.echo(f"API docs {base}/docs" + (f" · widget {base}/widget.js" + (f" · demo {base}/demo" if settings.demo_page else "")
                                          + f" · writers' desk {base}/desk" if settings.web_pages else ""))
-    # triage loads its phrase classifiers and its model in the background, so the first
-    # /v1/classify does not pay for it and start-up does not wait for it
-    warm_up = threading.Thread(target=lambda: kb.triage.model(), name="triage-warm-up", daemon=True)
+    def warm() -> None:
+        # in the background, one after the other (two cores): triage loads its phrase classifiers and
+        # its model, so the first /v1/classify does not pay for it; then the ticket clusters are
+        # computed, so the first open of the desk or the gap report does not wait for them (minutes
+        # the first time at 5,000 tickets; the question vectors are kept in the embedding cache)
+        kb.triage.model()
+        try:
+            kb.desk.clusters.compute()
+        except Exception:  # noqa: BLE001 - the desk computes them itself when asked, and says what failed
+            logging.getLogger(__name__).exception("computing the ticket clusters in the background failed")
+
+    warm_up = threading.Thread(target=warm, name="warm-up", daemon=True)
     warm_up.start()
     # tells `kb search` in other processes where to reach the store this process now holds
     settings.service_file.write_text(json.dumps({"url": f"http://{settings.host}:{settings.port}", "pid": os.getpid()}))
@@ -86,7 +96,7 @@ def serve(
         settings.service_file.unlink(missing_ok=True)
         try:
             # a thread still inside torch when the interpreter exits aborts it (SIGABRT, exit code 134):
-            # a service stopped during its first minute waits for the warm-up to finish
+            # a service stopped during its warm-up waits for it to finish
             warm_up.join()
         finally:
             kb.close()
