@@ -278,6 +278,7 @@ class Enforcer:
         replaced: dict[int, Status] = {}
         for k, s, e in sorted(((k, s, e) for k, s, e in ordered if k not in bad), key=lambda r: -r[1]):
             occ = occurrences[k]
+            s, e = _spilled(out, s, e, occ.text)
             inner = _plain(out[s:e]).strip()
             before = _plain(out[:s])
             at_start = not before.strip() or before.rstrip()[-1:] in ".!?:;¡¿\"«“("
@@ -361,6 +362,24 @@ def check_term(text: str, occ: Occurrence, status: Status, morphology: Morpholog
     found = _complies(text, occ, morphology)
     return TermCheck(occ.entry.source, occ.text, _required(occ), occ.entry.do_not_translate, found,
                      status if found else "violated")
+
+
+def _spilled(out: str, s: int, e: int, term: str) -> tuple[int, int]:
+    """The span's region widened over the part of the term the engine left just outside it. Apertium
+    splits "C++" into the word "C" and the punctuation "++", and keeps only the word in the span
+    (`<span id="t0">C</span>++`): replacing the span alone would write "C++++"."""
+    inner = _plain(out[s:e]).strip()
+    if not inner or inner == term:
+        return s, e
+    if term.startswith(inner):
+        rest = html.escape(term[len(inner):], quote=False)
+        if out.startswith(rest, e):
+            e += len(rest)
+    elif term.endswith(inner):
+        rest = html.escape(term[: len(term) - len(inner)], quote=False)
+        if out.endswith(rest, 0, s):
+            s -= len(rest)
+    return s, e
 
 
 def _markup(text: str, occurrences: list[Occurrence], placeholders: set[int] = frozenset()) -> str:  # type: ignore[assignment]

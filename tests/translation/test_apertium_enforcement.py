@@ -131,3 +131,13 @@ def test_ui_paths_keep_their_order_and_use_the_glossarys_labels(enforcer: Enforc
     assert "Configuración > Integraciones > Slack" in out.text  # label by label, in order
     assert "**Configuración > Developer > " in out.text  # a label without an approved term stays as the product shows it
     assert {(t.found, t.status) for t in out.terms} >= {("Settings", "enforced"), ("Integrations", "enforced"), ("Slack", "kept")}
+
+
+def test_terms_ending_in_punctuation_are_not_doubled(enforcer: Enforcer) -> None:
+    """Apertium keeps only the word of "C++" in its span and puts "++" after it; the fuzzer found the
+    enforced text then read "C++++"."""
+    g = Glossary("code", "code", "en", "es", [Entry("C++"), Entry("C#"), Entry(".NET"), Entry("F#", ("F sharp",))])
+    (out,) = enforcer.translate(["Our SDK is written in C++ and C#, and the plugin in F# on .NET."], g, "en", "es")
+    assert "C++++" not in out.text and "C##" not in out.text and "F sharp#" not in out.text
+    assert out.text.count("C++") == 1 and out.text.count("C#") == 1 and "F sharp" in out.text and ".NET" in out.text
+    assert not out.violations
