@@ -36,20 +36,22 @@ _RE_ORDERED = re.compile(r"^([ \t]*)(\d{1,9})[.)][ \t]+(.*)$")
 _RE_HR = re.compile(r"^ {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _RE_TABLE_SEP = re.compile(r"^[ \t]*\|?[ \t]*:?-{2,}:?[ \t]*(?:\|[ \t]*:?-{2,}:?[ \t]*)*\|?[ \t]*$")
 _RE_REFDEF = re.compile(r"^ {0,3}\[([^\]]+)\]:[ \t]*<?(\S+?)>?(?:[ \t]+[\"'(].*[\"')])?[ \t]*$")
-_RE_IMAGE = re.compile(r"!\[([^\]]*)\]\((?:[^()\s]|\([^)]*\))*(?:[ \t]+[\"'][^\"']*[\"'])?\)")
-_RE_IMAGE_REF = re.compile(r"!\[([^\]]*)\]\[[^\]]*\]")
-_RE_LINK = re.compile(r"\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?((?:[^()\s<>]|\([^)]*\))*)>?(?:\s+[\"'(][^\"')]*[\"')])?\s*\)")
-_RE_LINK_REF = re.compile(r"\[([^\]]+)\]\[([^\]]*)\]")
+_RE_IMAGE = re.compile(r"!\[([^\]]{0,1000})\]\((?:[^()\s]|\([^)]{0,500}\)){0,2000}(?:[ \t]+[\"'][^\"']{0,500}[\"'])?\)")
+_RE_IMAGE_REF = re.compile(r"!\[([^\]]{0,1000})\]\[[^\]]{0,1000}\]")
+_RE_LINK = re.compile(r"\[((?:[^\[\]]|\[[^\]]{0,200}\]){0,1000})\]\(\s*<?((?:[^()\s<>]|\([^)]{0,500}\)){0,2000})>?(?:\s+[\"'(][^\"')]{0,500}[\"')])?\s*\)")
+_RE_LINK_REF = re.compile(r"\[([^\]]{1,1000})\]\[([^\]]{0,1000})\]")
 _RE_AUTOLINK = re.compile(r"<((?:https?|ftp|mailto):[^>\s]+)>")
 _RE_EMAIL_AUTOLINK = re.compile(r"<([\w.+-]+@[\w-]+(?:\.[\w-]+)+)>")
 _RE_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")  # whole backtick runs: linear, not cubic
 _RE_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
+# Every repeat is bounded (an emphasis, a link label or target is never thousands of characters):
+# unbounded, a crafted 40 KB line of openers without closers took seconds per pattern (quadratic).
 _EMPHASIS = [
-    re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*"),
-    re.compile(r"(?<![\w_])__(?=\S)(.+?)(?<=\S)__(?![\w_])"),
-    re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])"),
-    re.compile(r"(?<![\w_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])"),
-    re.compile(r"~~(?=\S)(.+?)(?<=\S)~~"),
+    re.compile(r"\*\*(?=\S)(.{1,1000}?)(?<=\S)\*\*"),
+    re.compile(r"(?<![\w_])__(?=\S)(.{1,1000}?)(?<=\S)__(?![\w_])"),
+    re.compile(r"(?<![\w*])\*(?=[^\s*])(.{1,1000}?)(?<=[^\s*])\*(?![\w*])"),
+    re.compile(r"(?<![\w_])_(?=[^\s_])(.{1,1000}?)(?<=[^\s_])_(?![\w_])"),
+    re.compile(r"~~(?=\S)(.{1,1000}?)(?<=\S)~~"),
 ]
 
 

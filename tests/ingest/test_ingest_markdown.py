@@ -146,3 +146,17 @@ def test_empty_body_raises(tmp_path: Path, text: str) -> None:
     path = write(tmp_path, "empty.md", text)
     with pytest.raises(ParseError, match=r"empty\.md: empty document"):
         parse_markdown(path)
+
+
+def test_inline_markup_is_matched_within_bounds() -> None:
+    """Emphasis and links are matched up to 1,000 characters: beyond that a run of openers without
+    closers would cost quadratic time (a crafted 40 KB line held the parser for seconds per pattern)."""
+    from ingest.markdown import _inline
+
+    assert _inline("**" + "a" * 900 + "**", [], {}, None) == "a" * 900
+    long = "**" + "a" * 1500 + "**"
+    assert _inline(long, [], {}, None) == long  # left as written: an emphasis is never that long
+    links: list[dict[str, str]] = []
+    crafted = "[x](http://a/ **b ![c](d) _e_ " * 2000 + "[the guide](https://help.example.com/g)"
+    out = _inline(crafted, links, {}, None)
+    assert links == [{"text": "the guide", "url": "https://help.example.com/g"}] and out.endswith("the guide")
