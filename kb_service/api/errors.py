@@ -136,7 +136,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidInput)
     async def _invalid(_: Request, exc: InvalidInput) -> JSONResponse:
-        return error_response(422, str(exc))
+        return error_response(422, str(exc), field=exc.field)
 
     @app.exception_handler(languages.UnsupportedLanguage)
     async def _language(_: Request, exc: languages.UnsupportedLanguage) -> JSONResponse:

@@ -51,7 +51,12 @@ class Conflict(ValueError):
 
 
 class InvalidInput(ValueError):
-    """Input that is well-formed but unusable (a body that does not parse, a ticket without resolution)."""
+    """Input that is well-formed but unusable (a body that does not parse, a ticket without resolution);
+    `field`: the request field at fault, when one is (the API's error body names it)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def slugify(title: str) -> str:
@@ -65,11 +70,11 @@ def article_document(article_id: str, title: str, body: str, language: str | Non
     """An article as the API writes it: a Markdown body parsed like a Markdown file, and every field made
     inert like a parsed file's (`sanitize.clean_document`); a URL must be an absolute http(s) one."""
     if url and safe_article_url(url) is None:
-        raise InvalidInput("url: must be an absolute http or https URL")
+        raise InvalidInput("url: must be an absolute http or https URL", field="url")
     try:
         parsed = parse_markdown(Path(f"{article_id}.md"), text=body)
     except ParseError as exc:
-        raise InvalidInput(f"article body: {exc}") from exc
+        raise InvalidInput(f"article body: {exc}", field="body") from exc
     return clean_document(SourceDocument(
         source_id="article:" + article_id, kind="article", title=title, sections=parsed.sections, language=language,
         url=url, updated=updated or date.today().isoformat(), tags=tags or [], product_area=product_area,
@@ -192,7 +197,7 @@ class WritersDesk:
             known = [x.version for x in self.kb.history.versions(article_id)]
             raise NotFound(f"article {article_id!r} has no version {number}" + (f" (versions: {known})" if known else " (no versions)"))
         if v.doc is None:
-            raise InvalidInput(f"version {number} of {article_id!r} records its deletion; restore an earlier one")
+            raise InvalidInput(f"version {number} of {article_id!r} records its deletion; restore an earlier one", field="number")
         doc = SourceDocument.from_dict(v.doc.to_dict())
         doc.updated, doc.origin = date.today().isoformat(), None
         return self.publish(doc, actor, "restored", {"from_version": number})
@@ -225,7 +230,7 @@ class WritersDesk:
         if missing:
             raise NotFound(f"no resolved ticket in the knowledge base with id {', '.join(repr(m) for m in missing)}")
         if unresolved:
-            raise InvalidInput(f"tickets without a resolution cannot be drafted from: {', '.join(unresolved)}")
+            raise InvalidInput(f"tickets without a resolution cannot be drafted from: {', '.join(unresolved)}", field="ticket_ids")
         return docs
 
     def drafter(self, engine: str | None = None) -> ExtractiveDrafter | ClaudeDrafter:
@@ -239,7 +244,7 @@ class WritersDesk:
         client = from_settings(self.kb.settings)
         if client is None:
             if choice == "claude":
-                raise InvalidInput("drafts by Claude need KB_ANTHROPIC_API_KEY; use engine 'extractive' or 'auto'")
+                raise InvalidInput("drafts by Claude need KB_ANTHROPIC_API_KEY; use engine 'extractive' or 'auto'", field="engine")
             return extractive
         return ClaudeDrafter(client, extractive)
 
@@ -281,7 +286,7 @@ class WritersDesk:
         """Publish the draft as it was read (its revision is checked again when the approval is
         committed); if the commit is refused, the publication is taken back."""
         if replace and not article_id:
-            raise InvalidInput("replace: true needs the article_id of the article to replace")
+            raise InvalidInput("replace: true needs the article_id of the article to replace", field="article_id")
         with self._lock:
             self.settle()  # an approval of this draft cut short by a crash counts before anything else
             draft = self.require_draft(draft_id)

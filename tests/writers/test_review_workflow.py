@@ -176,6 +176,8 @@ def test_draft_from_ticket_ids_and_bad_requests(api: TestClient, desk_kb: Knowle
     for body, code, words in bad:
         r = api.post("/v1/drafts", json=body, headers=auth("writer"))
         assert r.status_code == code and words in r.text, (body, r.status_code, r.text)
+        if body.get("engine"):
+            assert r.json()["field"] == "engine"  # the error names the field at fault
     assert desk_kb.drafts.list()[1] == before + 1  # nothing stored by the bad ones
 
 
@@ -216,7 +218,7 @@ def test_approval_does_not_overwrite_an_article_unless_asked(api: TestClient, de
     r = api.post(f"/v1/drafts/{d['id']}/approve", json={"article_id": "google-calendar-sync"}, headers=auth("writer"))
     assert r.status_code == 409 and "replace" in r.json()["message"]
     r = api.post(f"/v1/drafts/{d['id']}/approve", json={"replace": True}, headers=auth("writer"))
-    assert r.status_code == 422 and "article_id" in r.json()["message"]
+    assert r.status_code == 422 and "article_id" in r.json()["message"] and r.json()["field"] == "article_id"
     after = desk_kb.store.get("article:google-calendar-sync")
     assert after is not None and before is not None and after.content_hash == before.content_hash
     assert api.get(f"/v1/drafts/{d['id']}", headers=auth("writer")).json()["status"] == "draft"
