@@ -236,35 +236,14 @@ def fuzz_config(known: dict[str, list[Any]]) -> Any:
 
 # --- permissions --------------------------------------------------------------------------------
 
-def _walk(routes: list[Any]) -> Iterator[Any]:
-    """Every endpoint with its effective dependencies (FastAPI 0.165 keeps included routers whole)."""
-    from fastapi.routing import APIRoute
-
-    for r in routes:
-        if isinstance(r, APIRoute):
-            yield r
-        elif hasattr(r, "effective_route_contexts"):
-            contexts = r.effective_route_contexts
-            yield from (contexts() if callable(contexts) else contexts)
-
-
-def _permission_of(route: Any) -> str | None:
-    stack = list(route.dependant.dependencies)
-    while stack:
-        dep = stack.pop()
-        permission = getattr(dep.call, "permission", None)
-        if permission:
-            return str(permission)
-        stack.extend(dep.dependencies)
-    return None
-
-
 def permissions(app: Any) -> dict[str, str | None]:
     """'METHOD /path' -> the permission its `require(...)` dependency asks for (None: open)."""
     out: dict[str, str | None] = {}
-    for route in _walk(app.routes):
+    from kb_service.api.deps import endpoints, permission_of
+
+    for route in endpoints(app.routes):
         for method in set(getattr(route, "methods", ()) or ()) - {"HEAD", "OPTIONS"}:
-            out[f"{method} {route.path}"] = _permission_of(route)
+            out[f"{method} {route.path}"] = permission_of(route)
     return out
 
 

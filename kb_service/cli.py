@@ -69,8 +69,11 @@ def serve(
         typer.secho(f"note: {kb.reindex_advice}", fg=typer.colors.YELLOW, err=True)
     application = create_app(settings, kb=kb)
     base = f"http://{'127.0.0.1' if settings.host in ('0.0.0.0', '::') else settings.host}:{settings.port}"
-    typer.echo(f"API docs {base}/docs" + (f" · widget {base}/widget.js" + (f" · demo {base}/demo" if settings.demo_page else "")
-                                         + f" · writers' desk {base}/desk" if settings.web_pages else ""))
+    urls = [f"API docs {base}/docs"]
+    if settings.web_pages:
+        urls += [f"widget {base}/widget.js"] + ([f"demo {base}/demo"] if settings.demo_page else []) + [f"writers' desk {base}/desk"]
+    typer.echo(" · ".join(urls))
+
     def warm() -> None:
         # in the background, one after the other (two cores): triage loads its phrase classifiers and
         # its model, so the first /v1/classify does not pay for it; then the ticket clusters are

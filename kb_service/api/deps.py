@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Callable
+from typing import Annotated, Any, Callable, Iterator
 
 from fastapi import Depends, Request, Security, status
 from fastapi.security import APIKeyHeader
@@ -68,3 +68,30 @@ def require(permission: str, rate_limited: bool = False) -> Callable[..., Princi
     check.__name__ = f"require_{permission.replace(':', '_')}"
     check.permission = permission  # type: ignore[attr-defined]  # read by the route-walk test
     return check
+
+
+def endpoints(routes: list[Any]) -> Iterator[Any]:
+    """Every endpoint of an app's routes with its effective dependencies. FastAPI 0.165 keeps included
+    routers whole (`_IncludedRouter`, whose routes carry the router's dependencies in their contexts);
+    older versions flatten them into APIRoutes."""
+    from fastapi.routing import APIRoute
+
+    for r in routes:
+        if isinstance(r, APIRoute):
+            yield r
+        elif hasattr(r, "effective_route_contexts"):
+            contexts = r.effective_route_contexts
+            yield from (contexts() if callable(contexts) else contexts)
+
+
+def permission_of(route: Any) -> str | None:
+    """The permission of the route's `require(...)` (or a page's `signed_in(...)`) dependency, wherever
+    it is declared (on the route or on its router); None: an open route."""
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dep = stack.pop()
+        permission = getattr(dep.call, "permission", None)
+        if permission:
+            return str(permission)
+        stack.extend(dep.dependencies)
+    return None

@@ -129,12 +129,20 @@ def parse_origins(spec: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _bootstrap_id(key: bytes) -> str:
+    """How logs and the audit trail name a bootstrap key: a short hash, nothing to use it with."""
+    return "k" + hashlib.sha256(key).hexdigest()[:8]
+
+
 class KeyRing:
     """The bootstrap keys, and (once the knowledge base is open) the managed ones."""
 
     def __init__(self, keys: dict[str, Scope], widget_origins: tuple[str, ...] = (), store: Any = None) -> None:
-        # (key, scope, origins of a widget key; None: those of KB_WIDGET_ORIGINS, (): the service's own pages only)
-        self._keys: list[tuple[bytes, Scope, tuple[str, ...] | None]] = [(k.encode(), s, None) for k, s in keys.items()]
+        # (key, scope, origins of a widget key, its public id); origins None: those of KB_WIDGET_ORIGINS,
+        # (): the service's own pages only
+        self._keys: list[tuple[bytes, Scope, tuple[str, ...] | None, str]] = [
+            (k.encode(), s, None, _bootstrap_id(k.encode())) for k, s in keys.items()
+        ]
         self.widget_origins = widget_origins  # what bootstrap widget keys may be used from
         self.store = store  # kb_service.storage.apikeys.ApiKeyStore
         self._listed: tuple[float, frozenset[str]] | None = None  # (read at, the managed widget keys' origins)
@@ -147,10 +155,10 @@ class KeyRing:
         misses; then the managed keys (found by their public id, their hash compared in constant time)."""
         raw = presented.encode()
         found: Principal | None = None
-        for key, scope, own in self._keys:
+        for key, scope, own, key_id in self._keys:
             if hmac.compare_digest(key, raw):
                 origins = (self.widget_origins if own is None else own) if scope == "widget" else ()
-                found = Principal(scope, "k" + hashlib.sha256(raw).hexdigest()[:8], origins, own_pages_only=own == ())
+                found = Principal(scope, key_id, origins, own_pages_only=own == ())
         if found is None and self.store is not None:
             managed = self.store.lookup(presented)
             if managed is not None:
@@ -160,9 +168,8 @@ class KeyRing:
     def still_valid(self, scope: str, key_id: str) -> bool:
         """Is the key a principal was made from still live (not revoked, still configured)? Web sessions
         ask on every request, so revoking a key signs its sessions out."""
-        for key, key_scope, _ in self._keys:
-            if key_scope == scope and "k" + hashlib.sha256(key).hexdigest()[:8] == key_id:
-                return True
+        if any(key_scope == scope and bootstrap_id == key_id for _, key_scope, _, bootstrap_id in self._keys):
+            return True
         if self.store is None:
             return False
         managed = self.store.get(key_id)
@@ -171,8 +178,8 @@ class KeyRing:
     def add_bootstrap(self, key: str, scope: Scope, origins: tuple[str, ...] = ()) -> None:
         """A key the service made for itself (the demo page's widget key: with no origins, usable from
         the service's own pages only, whatever KB_WIDGET_ORIGINS says, and not without an Origin)."""
-        if all(not hmac.compare_digest(k, key.encode()) for k, _, _ in self._keys):
-            self._keys.append((key.encode(), scope, origins))
+        if all(not hmac.compare_digest(k, key.encode()) for k, _, _, _ in self._keys):
+            self._keys.append((key.encode(), scope, origins, _bootstrap_id(key.encode())))
 
     def origin_listed(self, origin: str) -> bool:
         """Does any widget key list this origin? (Decides whether another site may read an answer.)

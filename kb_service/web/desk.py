@@ -6,6 +6,7 @@ that shows the result; the work is done by the same `kb.desk` calls as the JSON 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Callable
 from urllib.parse import quote
 
@@ -153,39 +154,50 @@ def desk_search(request: Request, session: Writer, q: Annotated[str, Query(max_l
 # Form handlers are async (reading a form is); the work itself, which embeds and writes, runs in the
 # thread pool like the JSON API's handlers, so that it never holds up the event loop.
 
-async def _act(request: Request, session: WebSession, draft_id: str, action: Callable[[dict[str, str]], str]) -> Response:
-    """Run a draft action on the posted form; on success go to the page that shows its result, else
-    show the draft again with why not (and the status that says so)."""
+@dataclass
+class Refusal:
+    """Why a posted form was not acted on: the status that says so, the message, what was posted,
+    and the field at fault when one is."""
+    status: int
+    message: str
+    form: dict[str, str]
+    field: str | None = None
+
+
+async def _submit(request: Request, session: WebSession, action: Callable[[dict[str, str]], str]) -> Response | Refusal:
+    """Check and read the posted form and run `action` on it; on success a redirect to the page that
+    shows the result, else the refusal for the caller to show."""
     form: dict[str, str] = {}
-    invalid = None
     try:
         form = await _form(request, session)
         return see_other(await run_in_threadpool(action, form))
     except FormRefused as exc:
-        status, message, invalid = exc.status, exc.message, exc.field
+        return Refusal(exc.status, exc.message, form, exc.field)
     except NotFound as exc:
-        return render(request, "error.html", 404, session=session, title="Not found", message=str(exc))
+        return Refusal(404, str(exc), form)
     except Conflict as exc:
-        status, message = 409, str(exc)
+        return Refusal(409, str(exc), form)
     except (InvalidInput, ValueError) as exc:
-        status, message = 422, str(exc)
-    return await run_in_threadpool(_draft_page, request, session, draft_id, status, message, None, None, form, invalid)
+        return Refusal(422, str(exc), form)
+
+
+async def _act(request: Request, session: WebSession, draft_id: str, action: Callable[[dict[str, str]], str]) -> Response:
+    """A draft's form: a refused one shows the draft again with why not, and what was typed."""
+    done = await _submit(request, session, action)
+    if isinstance(done, Response):
+        return done
+    if done.status == 404:
+        return render(request, "error.html", 404, session=session, title="Not found", message=done.message)
+    return await run_in_threadpool(_draft_page, request, session, draft_id, done.status, done.message, None, None,
+                                   done.form, done.field)
 
 
 async def _act_on_desk(request: Request, session: WebSession, title: str, action: Callable[[dict[str, str]], str]) -> Response:
-    """The same for the desk's own forms: a refused one gets an error page titled `title`."""
-    try:
-        form = await _form(request, session)
-        return see_other(await run_in_threadpool(action, form))
-    except FormRefused as exc:
-        status, message = exc.status, exc.message
-    except NotFound as exc:
-        status, message = 404, str(exc)
-    except Conflict as exc:
-        status, message = 409, str(exc)
-    except (InvalidInput, ValueError) as exc:
-        status, message = 422, str(exc)
-    return render(request, "error.html", status, session=session, title=title, message=message)
+    """The desk's own forms: a refused one gets an error page titled `title`."""
+    done = await _submit(request, session, action)
+    if isinstance(done, Response):
+        return done
+    return render(request, "error.html", done.status, session=session, title=title, message=done.message)
 
 
 @router.post("/desk/drafts/{draft_id}/edit")

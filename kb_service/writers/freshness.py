@@ -31,6 +31,7 @@ from kb_service.writers.clusters import TicketClusters, age_days, day, store_fin
 if TYPE_CHECKING:
     from kb_service.knowledge import KnowledgeBase
     from kb_service.storage.searchlog import ArticleTraffic
+    from kb_service.storage.sources import StoredSource
 
 KIND_ORDER = {"contradicted": 0, "deprecated": 1, "unhelpful": 2, "stale": 3}
 _SENTENCES = re.compile(r"(?<![0-9][.])(?<=[.!?。！？;])\s+|\n+")
@@ -80,6 +81,13 @@ class Finding:
     age_days: int | None
     url: str | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def review_clock(stored: "StoredSource", reviewed: str | None) -> str:
+    """The day an article's review clock runs from: the later of its last update and its last review
+    (an article without an update date counts from when it was indexed)."""
+    updated = day(stored.doc.updated)
+    return max(x for x in (updated, day(reviewed), None if updated else stored.indexed_at[:10]) if x)
 
 
 @dataclass
@@ -133,7 +141,7 @@ class FreshnessChecker:
             aid = d.source_id.removeprefix("article:")
             reviewed = reviews.get(aid, (None, None))[0]
             updated = day(d.updated)
-            clock = max(x for x in (updated, day(reviewed), None if updated else st.indexed_at[:10]) if x)
+            clock = review_clock(st, reviewed)
             dates[aid] = clock
             age = int(age_days(clock, now))
             base = dict(article_id=aid, title=d.title, updated=d.updated, last_reviewed=reviewed, age_days=age, url=d.url)

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import distinct, func, select
 
 from kb_service.storage.database import feedback, search_log
-from kb_service.writers.clusters import Cluster, age_days, day
-from kb_service.writers.freshness import KIND_ORDER
+from kb_service.writers.clusters import Cluster, age_days
+from kb_service.writers.freshness import KIND_ORDER, review_clock
 
 if TYPE_CHECKING:
     from kb_service.knowledge import KnowledgeBase
@@ -186,11 +186,7 @@ def article_ages(kb: "KnowledgeBase", now: datetime | None = None) -> ArticleAge
     for st in kb.store.iter_all(kind="article"):
         d = st.doc
         aid = d.source_id.removeprefix("article:")
-        # the freshness report's clock: the later of the last update and the last review (an article
-        # without an update date counts from when it was indexed)
-        updated = day(d.updated)
-        reviewed = day(reviews.get(aid, (None, None))[0])
-        since = max(x for x in (updated, reviewed, None if updated else st.indexed_at[:10]) if x)
+        since = review_clock(st, reviews.get(aid, (None, None))[0])  # the freshness report's clock
         age = int(age_days(since, now))
         found = sorted(kinds.get(aid, []), key=lambda k: KIND_ORDER[k])
         articles.append(ArticleAge(aid, d.title, d.url, age, since, age_bucket(age), found[0] if found else OK, found))

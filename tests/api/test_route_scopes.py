@@ -5,12 +5,12 @@ language list; an agent key can neither write articles, drafts and reports nor a
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from kb_service.api.deps import endpoints, permission_of
 from kb_service.api.keys import GRANTS
 from tests.conftest import auth
 
@@ -19,34 +19,9 @@ WRITER_ONLY = {"articles:write", "drafts", "reports"}
 ADMIN_ONLY = {"ingest", "admin"}
 
 
-def permission_of(route: Any) -> str | None:
-    """The permission of the route's `require(...)` dependency, wherever it is declared (on the route
-    or on its router)."""
-    stack = list(route.dependant.dependencies)
-    while stack:
-        dep = stack.pop()
-        permission = getattr(dep.call, "permission", None)
-        if permission:
-            return str(permission)
-        stack.extend(dep.dependencies)
-    return None
-
-
-def _walk(routes: list[Any]) -> Iterator[Any]:
-    """Every endpoint with its effective dependencies. FastAPI 0.165 keeps included routers whole
-    (`_IncludedRouter`, whose routes carry the router's dependencies in their contexts); older
-    versions flatten them into APIRoutes."""
-    for r in routes:
-        if isinstance(r, APIRoute):
-            yield r
-        elif hasattr(r, "effective_route_contexts"):
-            contexts = r.effective_route_contexts
-            yield from (contexts() if callable(contexts) else contexts)
-
-
 def api_routes(client: TestClient) -> list[tuple[Any, str]]:
     out = []
-    for route in _walk(client.app.routes):  # type: ignore[attr-defined]
+    for route in endpoints(client.app.routes):  # type: ignore[attr-defined]
         # the web pages (not in the schema) sign in with a session; tests/web checks them
         if route.path not in OPEN and getattr(route, "include_in_schema", True):
             for method in sorted(set(route.methods) - {"HEAD", "OPTIONS"}):

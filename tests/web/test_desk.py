@@ -117,10 +117,10 @@ def test_revoking_the_key_ends_its_sessions(live: LiveService) -> None:
 
 def test_every_page_route_needs_sign_in_with_a_permission(live: LiveService) -> None:
     """Like the API's route walk: each page but the public ones declares `signed_in(<permission>)`."""
-    from tests.api.test_route_scopes import _walk, permission_of
+    from kb_service.api.deps import endpoints, permission_of
 
     public = {"/signin", "/signout", "/widget.js", "/demo", "/demo/contact"}
-    pages = [r for r in _walk(live.app.routes) if getattr(r, "include_in_schema", True) is False]
+    pages = [r for r in endpoints(live.app.routes) if getattr(r, "include_in_schema", True) is False]
     assert {"/desk", "/desk/drafts/{draft_id}", "/reports/gaps", "/reports/eval.csv"} <= {r.path for r in pages}
     for route in pages:
         if route.path not in public:
